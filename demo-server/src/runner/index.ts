@@ -1,0 +1,109 @@
+// Runner: how a catalog step runs. It validates parameters, joins a run already in progress instead of
+// starting a second one, enforces the action's timeout, and records everything in the run store.
+import type { Action, Params } from '../catalog/types.ts'
+import type { Catalog } from '../catalog/index.ts'
+import type { ClusterAccess } from '../cluster.ts'
+import { describeClusterError } from '../cluster.ts'
+import type { Run } from '../protocol.ts'
+import type { RunStore } from '../runStore.ts'
+import { runExec } from './exec.ts'
+import { renderTable } from './table.ts'
+import { runManifests } from './apply.ts'
+import type { Outcome, Sink } from './outcome.ts'
+
+export type StartResult =
+  | { ok: true; run: Run; joined: boolean }
+  | { ok: false; code: 'unknown-action' | 'invalid-params'; message: string }
+
+export class Runner {
+  private readonly controllers = new Map<string, AbortController>()
+  private readonly catalog: Catalog
+  private readonly store: RunStore
+  private readonly cluster: () => ClusterAccess
+  private readonly repoRoot: string
+  private readonly onClusterFailure: () => void
+
+  constructor(options: { catalog: Catalog; store: RunStore; cluster: () => ClusterAccess; repoRoot: string; onClusterFailure?: () => void }) {
+    this.catalog = options.catalog
+    this.store = options.store
+    this.cluster = options.cluster
+    this.repoRoot = options.repoRoot
+    this.onClusterFailure = options.onClusterFailure ?? (() => {})
+  }
+
+  /** Starts the action, or joins its run when one is already in progress: nothing executes twice. */
+  start(actionId: string, rawParams: unknown = {}): StartResult {
+    const action = this.catalog.get(actionId)
+    if (!action) return { ok: false, code: 'unknown-action', message: `no action "${actionId}" in the catalog` }
+    const parsed = this.catalog.parseParams(action, rawParams)
+    if (!parsed.ok) return { ok: false, code: 'invalid-params', message: parsed.message }
+    const current = this.store.get(actionId).run
+    if (current?.status === 'running') return { ok: true, run: current, joined: true }
+
+    const access = this.cluster()
+    const run = this.store.start(actionId, parsed.params, access.context ?? undefined)
+    if (!access.kubeConfig) {
+      this.store.finish(run, 'failed', { error: { kind: 'no-cluster', message: `offline: no cluster — ${access.problem}` } })
+      return { ok: true, run, joined: false }
+    }
+    const controller = new AbortController()
+    this.controllers.set(actionId, controller)
+    const timer = setTimeout(() => controller.abort('timeout'), action.timeoutMs)
+    const sink: Sink = {
+      stdout: (t) => this.store.append(run, 'stdout', t),
+      stderr: (t) => this.store.append(run, 'stderr', t),
+      info: (t) => this.store.append(run, 'info', t),
+    }
+    void this.execute(action, parsed.params, access, sink, controller.signal)
+      .catch((error: unknown): Outcome => ({ status: 'failed', error: describeClusterError(error) }))
+      .then((outcome) => {
+        clearTimeout(timer)
+        this.controllers.delete(actionId)
+        if (controller.signal.aborted && controller.signal.reason === 'timeout') {
+          outcome = { status: 'failed', error: { kind: 'timeout', message: `no answer within ${action.timeoutMs / 1000} s (the action's timeout)` } }
+        }
+        this.store.finish(run, outcome.status, { exitCode: outcome.exitCode, error: outcome.error })
+        if (outcome.error && ['unreachable', 'timeout', 'forbidden'].includes(outcome.error.kind)) this.onClusterFailure()
+      })
+    return { ok: true, run, joined: false }
+  }
+
+  /** Cancels the running run of an action; returns false when nothing was running. */
+  cancel(actionId: string): boolean {
+    const controller = this.controllers.get(actionId)
+    if (!controller) return false
+    controller.abort('cancel')
+    return true
+  }
+
+  /** Cancels everything (server shutdown). */
+  cancelAll(): void {
+    for (const controller of this.controllers.values()) controller.abort('cancel')
+  }
+
+  private async execute(action: Action, params: Params, access: ClusterAccess, sink: Sink, signal: AbortSignal): Promise<Outcome> {
+    const kc = access.kubeConfig
+    if (!kc) throw new Error('no cluster')
+    const aborted = new Promise<Outcome>((resolve) => {
+      if (signal.aborted) resolve({ status: 'cancelled' })
+      signal.addEventListener('abort', () => resolve({ status: 'cancelled' }), { once: true })
+    })
+    switch (action.kind) {
+      case 'exec':
+        return runExec(kc, action, params, sink, signal)
+      case 'table':
+        // an API call has no stream to close: stop waiting for it and ignore a late answer
+        return Promise.race([
+          renderTable(kc, action).then((text): Outcome => {
+            if (signal.aborted) return { status: 'cancelled' }
+            sink.stdout(text)
+            return { status: 'succeeded', exitCode: 0 }
+          }),
+          aborted,
+        ])
+      case 'apply':
+      case 'delete':
+        return Promise.race([runManifests(kc, action, this.repoRoot, sink, signal), aborted])
+    }
+  }
+}
