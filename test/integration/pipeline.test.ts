@@ -1,0 +1,251 @@
+// Demo server ↔ fake Kubernetes API server: the whole pipeline through client-node for real.
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startFakeKube } from '../fakeKube/server.ts'
+import type { FakeKube } from '../fakeKube/server.ts'
+import { startDemoServer } from '../../demo-server/src/server.ts'
+import type { DemoServer } from '../../demo-server/src/server.ts'
+import { foundationActions } from '../../demo-server/src/catalog/foundation.ts'
+import type { Action } from '../../demo-server/src/catalog/types.ts'
+import type { ExitMessage, StateMessage } from '../../demo-server/src/protocol.ts'
+import { connectDeck } from '../support/wsClient.ts'
+import type { TestDeck } from '../support/wsClient.ts'
+import { labObjects } from '../support/labObjects.ts'
+
+const token = 'pipeline-test-token-0123456789'
+const origin = 'http://localhost:3030'
+let fake: FakeKube
+let server: DemoServer
+let root: string
+const decks: TestDeck[] = []
+
+const extra: Action[] = [
+  { id: 'slow-exec', title: 'slow', kind: 'exec', namespace: 'dev1', selector: 'app=ratings', command: ['sleep', '100'], namespaces: ['dev1'], kubectl: 'kubectl exec -n dev1 deploy/ratings-v1 -- sleep 100', timeoutMs: 30_000 },
+  { id: 'short-timeout', title: 'times out', kind: 'exec', namespace: 'dev1', selector: 'app=ratings', command: ['sleep', '100'], namespaces: ['dev1'], kubectl: 'kubectl exec -n dev1 deploy/ratings-v1 -- sleep 100', timeoutMs: 300 },
+  { id: 'no-pod', title: 'nobody', kind: 'exec', namespace: 'dev1', selector: 'app=nobody', command: ['true'], namespaces: ['dev1'], kubectl: 'kubectl exec -n dev1 deploy/nobody -- true', timeoutMs: 5000 },
+  { id: 'apply-policy', title: 'apply', kind: 'apply', manifests: ['manifests/policy.yaml'], namespaces: ['dev1'], kubectl: 'kubectl apply --server-side -f manifests/policy.yaml', timeoutMs: 5000 },
+  { id: 'delete-policy', title: 'delete', kind: 'delete', manifests: ['manifests/policy.yaml'], namespaces: ['dev1'], kubectl: 'kubectl delete -f manifests/policy.yaml --ignore-not-found', timeoutMs: 5000 },
+]
+
+const policy = `apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: dev1
+spec:
+  selector: all()
+  types: [Ingress, Egress]
+`
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'pipeline-'))
+  mkdirSync(join(root, 'manifests'))
+  writeFileSync(join(root, 'manifests', 'policy.yaml'), policy)
+  fake = await startFakeKube({ objects: labObjects() })
+  server = await startDemoServer({
+    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
+    token,
+    allowedOrigins: [origin],
+    repoRoot: root,
+    storeDir: join(root, '.runs'),
+    actions: [...foundationActions, ...extra],
+  })
+})
+after(async () => {
+  for (const deck of decks) deck.close()
+  await server.close()
+  await fake.close()
+})
+beforeEach(() => fake.onExec(() => ({ exitCode: 0 })))
+
+async function deck(): Promise<TestDeck> {
+  const d = await connectDeck(server.url, token, origin)
+  decks.push(d)
+  return d
+}
+const exitOf = (action: string) => (m: { type: string; action?: string }): m is ExitMessage => m.type === 'exit' && m.action === action
+const until = async (check: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+test('the cluster is live: health names the context and the version', async () => {
+  await server.refreshHealth()
+  const health = server.hub.getHealth()
+  assert.equal(health?.mode, 'live')
+  assert.equal(health?.context, 'fake-lab')
+  assert.match(health?.version ?? '', /^v1\./)
+})
+
+test('nodes-wide prints a kubectl-style table read through the typed API', async () => {
+  const d = await deck()
+  d.send({ type: 'run', action: 'nodes-wide' })
+  const exit = await d.waitFor(exitOf('nodes-wide'))
+  assert.equal(exit.status, 'succeeded')
+  const text = server.store.get('nodes-wide').run!.chunks.map((c) => c.data).join('')
+  const lines = text.trimEnd().split('\n')
+  assert.match(lines[0]!, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME$/)
+  assert.match(lines[1]!, /^control\s+Ready\s+control-plane\s+\S+\s+v1\.34\.1\s+198\.19\.0\.1\s+<none>\s+Ubuntu 24\.04\.1 LTS/)
+  assert.equal(lines.length, 4)
+})
+
+test('exec: stdout and stderr arrive apart and in order; the exit code comes from the status channel', async () => {
+  fake.onExec((req) => {
+    assert.deepEqual(req.command, ['sh', '-c', 'curl -sS --max-time 5 http://productpage:9080/productpage | grep -o "<title>.*</title>"'])
+    assert.equal(req.pod, 'ratings-v1-64d59779-zrb6p')
+    assert.equal(req.container, 'ratings')
+    return { steps: [{ stdout: 'one\n' }, { delayMs: 5 }, { stderr: 'two\n' }, { delayMs: 5 }, { stdout: 'three\n' }], exitCode: 3 }
+  })
+  const d = await deck()
+  d.send({ type: 'run', action: 'ratings-to-productpage' })
+  const exit = await d.waitFor(exitOf('ratings-to-productpage'))
+  assert.equal(exit.status, 'failed')
+  assert.equal(exit.exitCode, 3)
+  assert.equal(exit.error?.kind, 'exit-code')
+  const chunks = d.messages.filter((m) => m.type === 'chunk' && m.action === 'ratings-to-productpage').map((m) => (m.type === 'chunk' ? [m.chunk.stream, m.chunk.data] : []))
+  assert.deepEqual(chunks.filter(([s]) => s !== 'info'), [['stdout', 'one\n'], ['stderr', 'two\n'], ['stdout', 'three\n']])
+  assert.match(String(chunks[0]?.[1]), /^pod\/ratings-v1-64d59779-zrb6p \(node node1\)/, 'first says which pod was picked')
+})
+
+test('exec: exit 0 is a success', async () => {
+  fake.onExec(() => ({ steps: [{ stdout: '<title>Simple Bookstore App</title>\n' }], exitCode: 0 }))
+  const d = await deck()
+  d.send({ type: 'run', action: 'ratings-to-productpage' })
+  const exit = await d.waitFor(exitOf('ratings-to-productpage'))
+  assert.equal(exit.status, 'succeeded')
+  assert.equal(exit.exitCode, 0)
+})
+
+test('cancel closes the exec stream on the API server (open streams back to 0)', async () => {
+  fake.onExec(() => ({ steps: [{ stdout: 'started\n' }], hang: true }))
+  const d = await deck()
+  d.send({ type: 'run', action: 'slow-exec' })
+  await d.waitFor((m) => m.type === 'chunk' && m.action === 'slow-exec' && m.chunk.data === 'started\n')
+  assert.equal(fake.openExecStreams, 1)
+  d.send({ type: 'cancel', action: 'slow-exec' })
+  const exit = await d.waitFor(exitOf('slow-exec'))
+  assert.equal(exit.status, 'cancelled')
+  await until(() => fake.openExecStreams === 0)
+})
+
+test('a timeout ends the run as failed/timeout and closes the stream', async () => {
+  fake.onExec(() => ({ hang: true }))
+  const d = await deck()
+  d.send({ type: 'run', action: 'short-timeout' })
+  const exit = await d.waitFor(exitOf('short-timeout'))
+  assert.equal(exit.status, 'failed')
+  assert.equal(exit.error?.kind, 'timeout')
+  await until(() => fake.openExecStreams === 0)
+})
+
+test('a second run while the first is running joins it: one exec, and the late joiner gets the buffer first', async () => {
+  fake.onExec(() => ({ steps: [{ stdout: 'early\n' }, { delayMs: 300 }, { stdout: 'late\n' }], exitCode: 0 }))
+  const before = fake.execRequests.length
+  const first = await deck()
+  first.send({ type: 'run', action: 'slow-exec' })
+  await first.waitFor((m) => m.type === 'chunk' && m.action === 'slow-exec' && m.chunk.data === 'early\n')
+  const second = await deck()
+  second.send({ type: 'run', action: 'slow-exec' })
+  const state = (await second.waitFor((m) => m.type === 'state' && m.action === 'slow-exec')) as StateMessage
+  assert.equal(state.run?.status, 'running')
+  assert.ok(state.run?.chunks.some((c) => c.data === 'early\n'), 'buffered output replayed to the late joiner')
+  const [a, b] = await Promise.all([first.waitFor(exitOf('slow-exec')), second.waitFor(exitOf('slow-exec'))])
+  assert.equal(a.runId, b.runId)
+  assert.ok(second.messages.some((m) => m.type === 'chunk' && m.chunk.data === 'late\n'), 'then the live chunks')
+  assert.equal(fake.execRequests.length - before, 1, 'exactly one exec reached the API server')
+})
+
+test('a subscriber arriving after the run ended gets the whole run', async () => {
+  fake.onExec(() => ({ steps: [{ stdout: 'a\n' }, { stdout: 'b\n' }], exitCode: 0 }))
+  const d = await deck()
+  d.send({ type: 'run', action: 'ratings-to-productpage' })
+  await d.waitFor(exitOf('ratings-to-productpage'))
+  const late = await deck()
+  late.send({ type: 'subscribe', action: 'ratings-to-productpage' })
+  const state = (await late.waitFor((m) => m.type === 'state' && m.action === 'ratings-to-productpage')) as StateMessage
+  assert.equal(state.run?.status, 'succeeded')
+  assert.deepEqual(state.run?.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data), ['a\n', 'b\n'])
+})
+
+test('a stream dropped without a status is reported as such', async () => {
+  fake.onExec(() => ({ steps: [{ stdout: 'partial' }], drop: true }))
+  const d = await deck()
+  d.send({ type: 'run', action: 'ratings-to-productpage' })
+  const exit = await d.waitFor(exitOf('ratings-to-productpage'))
+  assert.equal(exit.error?.kind, 'stream-dropped')
+})
+
+test('exec refused with 403 is reported as forbidden', async () => {
+  fake.onExec(() => ({ httpStatus: 403 }))
+  const d = await deck()
+  d.send({ type: 'run', action: 'ratings-to-productpage' })
+  const exit = await d.waitFor(exitOf('ratings-to-productpage'))
+  assert.equal(exit.status, 'failed')
+  assert.equal(exit.error?.kind, 'forbidden')
+})
+
+test('a list refused with 403 is reported as forbidden, a 500 as an API error', async () => {
+  const undo = fake.respond({ pathPrefix: '/api/v1/nodes' }, 403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: 'nodes is forbidden: User "demo" cannot list resource "nodes"' })
+  const d = await deck()
+  d.send({ type: 'run', action: 'nodes-wide' })
+  const exit = await d.waitFor(exitOf('nodes-wide'))
+  undo()
+  assert.equal(exit.error?.kind, 'forbidden')
+  assert.match(exit.error?.message ?? '', /cannot list resource "nodes"/)
+  const undo500 = fake.respond({ pathPrefix: '/api/v1/nodes' }, 500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, message: 'etcdserver: request timed out' })
+  d.messages.length = 0
+  d.send({ type: 'run', action: 'nodes-wide' })
+  const exit500 = await d.waitFor(exitOf('nodes-wide'))
+  undo500()
+  assert.equal(exit500.error?.kind, 'api-error')
+  assert.match(exit500.error?.message ?? '', /500/)
+})
+
+test('no Running pod for the selector is a clear not-found', async () => {
+  const d = await deck()
+  d.send({ type: 'run', action: 'no-pod' })
+  const exit = await d.waitFor(exitOf('no-pod'))
+  assert.equal(exit.error?.kind, 'not-found')
+  assert.match(exit.error?.message ?? '', /no Running pod matches app=nobody in namespace dev1/)
+})
+
+test('apply is a server-side apply through the generic object API; delete removes it', async () => {
+  const d = await deck()
+  d.send({ type: 'run', action: 'apply-policy' })
+  const applied = await d.waitFor(exitOf('apply-policy'))
+  assert.equal(applied.status, 'succeeded')
+  const find = () => fake.objects().find((o) => (o as { kind: string; metadata: { name: string } }).kind === 'NetworkPolicy' && (o as { metadata: { name: string } }).metadata.name === 'default-deny')
+  assert.ok(find(), 'the policy is in the API server')
+  assert.match(server.store.get('apply-policy').run!.chunks.map((c) => c.data).join(''), /networkpolicy\.projectcalico\.org\/default-deny serverside-applied/)
+  d.send({ type: 'run', action: 'delete-policy' })
+  assert.equal((await d.waitFor(exitOf('delete-policy'))).status, 'succeeded')
+  assert.equal(find(), undefined)
+  d.messages.length = 0
+  d.send({ type: 'run', action: 'delete-policy' })
+  assert.equal((await d.waitFor(exitOf('delete-policy'))).status, 'succeeded', '--ignore-not-found')
+})
+
+test('API server gone: reported as unreachable within 2 s, the last success stays as a replay, health turns offline', async () => {
+  fake.onExec(() => ({ steps: [{ stdout: 'fine\n' }], exitCode: 0 }))
+  const d = await deck()
+  d.send({ type: 'run', action: 'ratings-to-productpage' })
+  const good = await d.waitFor(exitOf('ratings-to-productpage'))
+  assert.equal(good.status, 'succeeded')
+  await fake.close()
+  d.messages.length = 0
+  const started = Date.now()
+  d.send({ type: 'run', action: 'ratings-to-productpage' })
+  const exit = await d.waitFor(exitOf('ratings-to-productpage'), 2000)
+  assert.ok(Date.now() - started < 2000)
+  assert.equal(exit.error?.kind, 'unreachable')
+  const { lastSucceeded } = server.store.get('ratings-to-productpage')
+  assert.equal(lastSucceeded?.id, good.runId)
+  const health = await d.waitFor((m) => m.type === 'cluster' && m.health.mode === 'offline', 4000)
+  assert.equal(health.type === 'cluster' && health.health.reachable, false)
+})
