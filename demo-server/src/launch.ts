@@ -35,6 +35,7 @@ export interface LaunchOptions {
   storeDir?: string
   actions?: Action[]
   port?: number
+  allowAnyLoopbackOrigin?: boolean
 }
 
 export async function launchDemoServer(options: LaunchOptions): Promise<{ server: DemoServer; token: string; access: ClusterAccess }> {
@@ -48,6 +49,7 @@ export async function launchDemoServer(options: LaunchOptions): Promise<{ server
     storeDir: options.storeDir ?? join(repoRoot, '.runs'),
     actions: options.actions,
     port: options.port,
+    allowAnyLoopbackOrigin: options.allowAnyLoopbackOrigin,
   })
   return { server, token, access }
 }

@@ -20,6 +20,8 @@ export interface DemoServerOptions {
   token: string
   /** exact Origin header values allowed to open the WebSocket, e.g. http://localhost:3030 */
   allowedOrigins: string[]
+  /** replay-only servers (no cluster, e.g. for `slidev export`, which picks its own port) may accept any loopback origin */
+  allowAnyLoopbackOrigin?: boolean
   repoRoot: string
   /** where runs are persisted; omitted → memory only */
   storeDir?: string
@@ -57,6 +59,9 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   if (options.token.length < 16) throw new Error('the token must be at least 16 characters')
+  if (options.allowAnyLoopbackOrigin && options.access.kubeConfig) throw new Error('only a server without cluster access may accept any loopback origin')
+  const originAllowed = (origin: string | undefined): origin is string =>
+    !!origin && (options.allowedOrigins.includes(origin) || (!!options.allowAnyLoopbackOrigin && /^http:\/\/(localhost|127\.0\.0\.1):\d{1,5}$/.test(origin)))
   const catalog = new Catalog(options.actions ?? defaultActions(), options.repoRoot)
   const store = new RunStore({ dir: options.storeDir })
   const access = options.access
@@ -86,7 +91,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     const url = new URL(req.url ?? '/', 'http://localhost')
     if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found')
     const origin = req.headers.origin
-    if (!origin || !options.allowedOrigins.includes(origin)) return refuse(socket, 403, `Origin ${origin ?? '(none)'} is not the deck's`)
+    if (!originAllowed(origin)) return refuse(socket, 403, `Origin ${origin ?? '(none)'} is not the deck's`)
     if (!sameToken(url.searchParams.get('token'), options.token)) return refuse(socket, 401, 'missing or wrong token')
     wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws))
   })

@@ -1,0 +1,100 @@
+// The deck in a real browser: offline first (what a newcomer sees), then live against the fake API server,
+// then presenter + audience windows together — one click, one exec, output in both.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { startFakeKube } from '../fakeKube/server.ts'
+import type { FakeKube } from '../fakeKube/server.ts'
+import type { DemoServer } from '../../demo-server/src/server.ts'
+import { labObjects } from '../support/labObjects.ts'
+import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
+import type { RunningDeck } from '../support/deck.ts'
+
+const entry = process.env.DECK_ENTRY ?? 'slides.md'
+let deck: RunningDeck
+let fake: FakeKube
+let browser: Browser
+let server: DemoServer | undefined
+const runs = mkdtempSync(join(tmpdir(), 'browser-runs-'))
+
+before(async () => {
+  deck = await startDeck({ token: 'browser-test-token-0123456789', demoPort: await freePort(), entry })
+  fake = await startFakeKube({ objects: labObjects() })
+  browser = await launchBrowser()
+})
+after(async () => {
+  await browser?.close()
+  await server?.close()
+  await fake?.close()
+  await deck?.stop()
+})
+
+const liveRun = (page: Page, action: string) => page.locator(`.slidev-page [data-action="${action}"]`).first()
+
+async function openDemoSlide(page: Page, prefix = ''): Promise<void> {
+  await page.goto(`${deck.deckUrl}${prefix}/demo-foundation`)
+  await liveRun(page, 'nodes-wide').waitFor({ timeout: 60_000 })
+}
+
+test('offline: the demo slide says "offline: no cluster" and still shows the kubectl command', async () => {
+  server = await demoServerFor(deck, { access: { kubeConfig: null, context: null, server: null, problem: 'no kubeconfig found' }, storeDir: runs })
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  const errors = watchErrors(page)
+  await openDemoSlide(page)
+  const status = page.locator('.slidev-page [data-testid="cluster-status"]').first()
+  await status.getByText('offline: no cluster').waitFor()
+  assert.match(await status.innerText(), /no kubeconfig found/)
+  const nodes = liveRun(page, 'nodes-wide')
+  await nodes.getByText('$ kubectl get nodes -o wide').waitFor()
+  assert.equal(await nodes.getByTestId('label').innerText(), 'not run yet')
+  // a run without a cluster says why, at once
+  await nodes.getByTestId('run').click()
+  await nodes.getByTestId('error').getByText('offline: no cluster').waitFor({ timeout: 2000 })
+  assert.deepEqual(errors, [])
+  await page.close()
+  await server.close()
+  server = undefined
+})
+
+test('live: Run streams the table into the slide', async () => {
+  server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null }, storeDir: runs })
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  const errors = watchErrors(page)
+  await openDemoSlide(page)
+  await page.locator('.slidev-page [data-testid="cluster-status"][data-mode="live"]').first().waitFor()
+  const nodes = liveRun(page, 'nodes-wide')
+  await nodes.getByTestId('run').click()
+  await nodes.getByTestId('output').getByText(/control\s+Ready\s+control-plane/).waitFor()
+  assert.equal(await nodes.getByTestId('label').innerText(), 'live')
+  assert.match(await nodes.getByTestId('status').innerText(), /^exit 0 · \d+\.\d s$/)
+  assert.deepEqual(errors, [])
+  await page.close()
+})
+
+test('presenter and audience together: one click, exactly one exec, the output in both windows', async () => {
+  fake.onExec(() => ({ steps: [{ delayMs: 150 }, { stdout: '<title>Simple Bookstore App</title>\n' }], exitCode: 0 }))
+  const execsBefore = fake.execRequests.length
+  const audience = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  const audienceErrors = watchErrors(audience)
+  await openDemoSlide(audience)
+  const slideNo = await audience.evaluate(() => (window as unknown as { __slidev__: { nav: { currentSlideNo: number } } }).__slidev__.nav.currentSlideNo)
+  const presenter = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  const presenterErrors = watchErrors(presenter)
+  await presenter.goto(`${deck.deckUrl}/presenter/${slideNo}`)
+  const inPresenter = presenter.locator('.slidev-presenter [data-action="ratings-to-productpage"]')
+  await inPresenter.first().waitFor({ timeout: 60_000 })
+  // the presenter window mounts the slide more than once (current + next preview); only one copy offers Run
+  const runButtons = presenter.locator('[data-action="ratings-to-productpage"] [data-testid="run"]')
+  assert.equal(await runButtons.count(), 1)
+  await runButtons.click()
+  const title = '<title>Simple Bookstore App</title>'
+  await liveRun(audience, 'ratings-to-productpage').getByTestId('output').getByText(title).waitFor()
+  await inPresenter.first().getByTestId('output').getByText(title).waitFor()
+  await inPresenter.first().getByTestId('status').getByText(/^exit 0/).waitFor()
+  assert.equal(fake.execRequests.length - execsBefore, 1, 'the fake API server saw exactly one exec')
+  assert.deepEqual(audienceErrors, [])
+  assert.deepEqual(presenterErrors, [])
+})
