@@ -8,6 +8,7 @@ const argv = process.argv.slice(2)
 const outDir = option(argv, 'out') ?? join(repoRoot, 'exports')
 const browser = option(argv, 'executable-path') ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const formats = (option(argv, 'formats') ?? 'pdf,pptx').split(',')
+const entry = option(argv, 'entry') ?? 'slides.md'
 mkdirSync(outDir, { recursive: true })
 
 const { server, token } = await launchDemoServer({
@@ -21,7 +22,7 @@ try {
   for (const format of formats) {
     const output = join(outDir, `talk.${format}`)
     const code = await new Promise<number>((resolve) => {
-      const child = spawnSlidev(['export', 'slides.md', '--format', format, '--output', output, '--executable-path', browser, '--timeout', '120000'], deckEnv(server, token))
+      const child = spawnSlidev(['export', entry, '--format', format, '--output', output, '--executable-path', browser, '--timeout', '120000'], deckEnv(server, token))
       child.on('exit', (c) => resolve(c ?? 1))
     })
     if (code !== 0) {
