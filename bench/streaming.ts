@@ -1,0 +1,93 @@
+// Streaming benchmarks (foundation): exec byte → slide DOM latency, and 5 MB of output while the page stays
+// responsive. Real pieces end to end: fake API server → client-node exec → run store → hub → WebSocket →
+// LiveRun in headless Chromium. Prints figures; asserts nothing.
+import { startFakeKube } from '../test/fakeKube/server.ts'
+import { labObjects } from '../test/support/labObjects.ts'
+import { demoServerFor, freePort, launchBrowser, startDeck } from '../test/support/deck.ts'
+
+export interface StreamingFigures {
+  latencyP50: number
+  latencyP95: number
+  latencyMax: number
+  samples: number
+  bigBytes: number
+  bigSeconds: number
+  longestTaskMs: number
+  longTasks: number
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+const wallNow = () => performance.timeOrigin + performance.now()
+
+export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.md'): Promise<StreamingFigures> {
+  const fake = await startFakeKube({ objects: labObjects() })
+  const deck = await startDeck({ token: 'bench-token-0123456789abcdef', demoPort: await freePort(), entry })
+  const server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('bench'), context: 'bench', server: fake.url, problem: null } })
+  const browser = await launchBrowser()
+  try {
+    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+    await page.goto(`${deck.deckUrl}/demo-foundation`)
+    const action = 'ratings-to-productpage'
+    const root = page.locator(`.slidev-page [data-action="${action}"]`).first()
+    await root.getByTestId('run').waitFor({ timeout: 60_000 })
+    await page.locator('[data-testid="cluster-status"][data-mode="live"]').first().waitFor()
+
+    // 1. latency: 200 lines, 15 ms apart, each carrying the wall-clock time the fake API server sent it
+    await page.evaluate(() => {
+      const w = window as unknown as { __lat: number[]; __seen: Set<string> }
+      w.__lat = []
+      w.__seen = new Set()
+      const out = document.querySelector('.slidev-page [data-action="ratings-to-productpage"] [data-testid="output"]')!
+      new MutationObserver(() => {
+        const now = performance.timeOrigin + performance.now()
+        for (const m of (out.textContent ?? '').matchAll(/⟦(\d+):([\d.]+)⟧/g)) {
+          if (w.__seen.has(m[1]!)) continue
+          w.__seen.add(m[1]!)
+          w.__lat.push(now - Number(m[2]))
+        }
+      }).observe(out, { childList: true, subtree: true, characterData: true })
+    })
+    const lines = 200
+    fake.onExec(() => ({
+      steps: Array.from({ length: lines }, (_, i) => [{ delayMs: 15 }, { stdout: () => `line ⟦${i}:${wallNow().toFixed(3)}⟧\n` }]).flat(),
+      exitCode: 0,
+    }))
+    await root.getByTestId('run').click()
+    await root.getByTestId('status').getByText(/^exit 0/).waitFor({ timeout: 30_000 })
+    await page.waitForFunction((n) => (window as unknown as { __lat: number[] }).__lat.length >= n, lines, { timeout: 10_000 })
+    const latencies = (await page.evaluate(() => (window as unknown as { __lat: number[] }).__lat)).sort((a, b) => a - b)
+
+    // 2. 5 MB in 64 KiB frames as fast as the fake can send them; the page records its long tasks meanwhile
+    await page.evaluate(() => {
+      const w = window as unknown as { __tasks: number[] }
+      w.__tasks = []
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.__tasks.push(e.duration)
+      }).observe({ type: 'longtask' })
+    })
+    const frame = ('x'.repeat(99) + '\n').repeat(655) // 65,500 bytes
+    const frames = Math.ceil((5 * 1024 * 1024) / frame.length)
+    fake.onExec(() => ({ steps: Array.from({ length: frames }, () => ({ stdout: frame })), exitCode: 0 }))
+    const started = Date.now()
+    await root.getByTestId('run').click()
+    await root.getByTestId('status').getByText(/^exit 0/).waitFor({ timeout: 60_000 })
+    const bigSeconds = (Date.now() - started) / 1000
+    await page.waitForTimeout(300) // let the last frame paint and any long task be reported
+    const tasks = await page.evaluate(() => (window as unknown as { __tasks: number[] }).__tasks)
+    return {
+      latencyP50: percentile(latencies, 50),
+      latencyP95: percentile(latencies, 95),
+      latencyMax: latencies.at(-1) ?? NaN,
+      samples: latencies.length,
+      bigBytes: frames * frame.length,
+      bigSeconds,
+      longestTaskMs: tasks.length ? Math.max(...tasks) : 0,
+      longTasks: tasks.length,
+    }
+  } finally {
+    await browser.close()
+    await server.close()
+    await deck.stop()
+    await fake.close()
+  }
+}
