@@ -11,3 +11,4 @@ row('exec byte → slide DOM latency max', `${s.latencyMax.toFixed(1)} ms`, '—
 row(`${(s.bigBytes / 1024 / 1024).toFixed(1)} MB streamed: wall time`, `${s.bigSeconds.toFixed(2)} s`, '—')
 row('  longest main-thread task meanwhile', `${s.longestTaskMs.toFixed(0)} ms`, '≤ 200 ms')
 row('  long tasks (> 50 ms) meanwhile', String(s.longTasks), '—')
+row('  output kept on the slide (chars) / 2 MB note shown', `${s.domChars} / ${s.truncationShown ? 'yes' : 'no'}`, '≤ 200000 / yes')

@@ -14,6 +14,9 @@ export interface StreamingFigures {
   bigSeconds: number
   longestTaskMs: number
   longTasks: number
+  /** characters of output the slide holds at the end, and whether it shows the 2 MB truncation note */
+  domChars: number
+  truncationShown: boolean
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
@@ -74,6 +77,8 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
     const bigSeconds = (Date.now() - started) / 1000
     await page.waitForTimeout(300) // let the last frame paint and any long task be reported
     const tasks = await page.evaluate(() => (window as unknown as { __tasks: number[] }).__tasks)
+    const domChars = (await root.getByTestId('output').textContent())?.length ?? 0
+    const truncationShown = (await root.getByText('output truncated at 2 MB').count()) > 0
     return {
       latencyP50: percentile(latencies, 50),
       latencyP95: percentile(latencies, 95),
@@ -83,6 +88,8 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
       bigSeconds,
       longestTaskMs: tasks.length ? Math.max(...tasks) : 0,
       longTasks: tasks.length,
+      domChars,
+      truncationShown,
     }
   } finally {
     await browser.close()
