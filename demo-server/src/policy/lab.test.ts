@@ -1,0 +1,94 @@
+// The lab's own policies (manifests/) are least privilege: on 9080/TCP and DNS, exactly the intended flows
+// of bookinfo are allowed, for every ordered pair of bookinfo, alpine and outside endpoints.
+//
+// Intended flows: outside clients of the allowed range → productpage; productpage → details, reviews (v1-v3);
+// reviews v2/v3 → ratings (v1 never calls ratings); every bookinfo pod → kube-dns on 53/UDP and 53/TCP.
+// Nothing else touching a bookinfo pod: the alpine pods (dev1, default) and other outside addresses reach no
+// bookinfo pod, and bookinfo pods reach nothing else (not the alpines, not CoreDNS on 9080).
+import assert from 'node:assert/strict'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { DNS_LABELS, labMatrix, modelFromManifests } from './manifests.ts'
+import { evaluate } from './reachability.ts'
+import { printTruthTable, truthTables } from './truthTable.ts'
+
+// LAB_MANIFESTS_DIR points the test at another copy of the lab (e.g. to see it fail on a loosened policy).
+const MANIFESTS = process.env.LAB_MANIFESTS_DIR ?? join(import.meta.dirname, '../../../manifests')
+const hasManifests = existsSync(MANIFESTS) && readdirSync(MANIFESTS).some((f) => /\.ya?ml$/.test(f))
+
+const BOOKINFO: Record<string, string> = {
+  'dev1/productpage-v1': 'bookinfo-productpage',
+  'dev1/details-v1': 'bookinfo-details',
+  'dev1/ratings-v1': 'bookinfo-ratings',
+  'dev1/reviews-v1': 'bookinfo-reviews',
+  'dev1/reviews-v2': 'bookinfo-reviews',
+  'dev1/reviews-v3': 'bookinfo-reviews',
+}
+const ALPINES = ['dev1/alpine', 'default/alpine']
+const INTENDED_9080 = new Set([
+  'dev1/productpage-v1 → dev1/details-v1',
+  'dev1/productpage-v1 → dev1/reviews-v1',
+  'dev1/productpage-v1 → dev1/reviews-v2',
+  'dev1/productpage-v1 → dev1/reviews-v3',
+  'dev1/reviews-v2 → dev1/ratings-v1',
+  'dev1/reviews-v3 → dev1/ratings-v1',
+])
+
+describe('lab least privilege (manifests/)', { skip: hasManifests ? false : 'manifests/ has no YAML yet' }, () => {
+  const m = modelFromManifests(MANIFESTS)
+  const lab = labMatrix(m, 9080)
+  const results = evaluate(m.model, m.policies, lab.probes)
+  const { allowed: inside, denied: outside } = m.outsideClients
+
+  it('models the bookinfo pods with their service accounts, both alpines and the outside range from a policy', () => {
+    for (const [key, sa] of Object.entries(BOOKINFO)) {
+      const pod = m.model.podsByKey.get(key)
+      assert.ok(pod, `no pod ${key} derived from manifests/`)
+      assert.equal(pod.serviceAccount, sa, `${key} service account`)
+      assert.ok(pod.ports.some((p) => p.containerPort === 9080 && p.protocol === 'TCP'), `${key} serves 9080/TCP`)
+    }
+    for (const key of ALPINES) assert.ok(m.model.podsByKey.get(key), `no pod ${key} in manifests/`)
+    assert.ok(m.model.pods.some((p) => p.namespace === 'kube-system' && p.labels['k8s-app'] === DNS_LABELS['k8s-app']), 'a kube-dns pod')
+    assert.doesNotMatch(m.outsideClients.rangeSource, /^assumed/, 'the allowed outside range should come from a policy')
+  })
+
+  it('allows exactly the intended flows on 9080/TCP', () => {
+    const wrong: string[] = []
+    for (const r of results.filter((x) => x.port === 9080)) {
+      const pair = `${r.from} → ${r.to}`
+      if (r.from === r.to) {
+        if (!r.allowed || r.ingress.decidedBy !== 'loopback') wrong.push(`${pair}: a pod reaching itself is never policed`)
+        continue
+      }
+      const fromBookinfo = r.from in BOOKINFO
+      const toBookinfo = r.to in BOOKINFO
+      let want: boolean | undefined
+      if (r.from === inside) want = toBookinfo ? r.to === 'dev1/productpage-v1' : undefined
+      else if (r.from === outside) want = toBookinfo ? false : undefined
+      else if (fromBookinfo || toBookinfo) want = INTENDED_9080.has(pair)
+      if (want !== undefined && r.allowed !== want) wrong.push(`${pair}: expected ${want ? 'allowed' : 'denied'}, engine: ${r.reason}`)
+    }
+    const table = truthTables(results.filter((x) => x.port === 9080), { froms: lab.sources, tos: lab.destinations })[0]
+    assert.deepEqual(wrong, [], table ? `\n${printTruthTable(table)}` : '')
+  })
+
+  it('allows every bookinfo pod to reach kube-dns on 53/UDP and 53/TCP', () => {
+    const wrong: string[] = []
+    for (const key of Object.keys(BOOKINFO)) {
+      for (const protocol of ['UDP', 'TCP'] as const) {
+        const r = results.find((x) => x.from === key && x.port === 53 && x.protocol === protocol)
+        if (!r) wrong.push(`${key} → kube-dns 53/${protocol}: not probed`)
+        else if (!r.allowed) wrong.push(`${key} → ${r.to} 53/${protocol}: ${r.reason}`)
+      }
+    }
+    assert.deepEqual(wrong, [])
+  })
+
+  it('explains every denial of a bookinfo flow by a policy of the lab, never by accident', () => {
+    for (const r of results.filter((x) => !x.allowed && (x.from in BOOKINFO || x.to in BOOKINFO))) {
+      const decisive = r.egress.allowed ? r.ingress : r.egress
+      assert.ok(decisive.decidedBy === 'end-of-tier' || decisive.decidedBy === 'rule', `${r.from} → ${r.to}: ${r.reason}`)
+    }
+  })
+})
