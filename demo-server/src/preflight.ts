@@ -1,0 +1,356 @@
+// The preflight a presenter runs 5 minutes before the talk (`npm run demo:check`, and a slide component).
+//
+// Two halves, so each can be tested alone:
+//   collectSnapshot(kc)  reads the cluster through client-node's typed APIs (every call bounded by a timeout);
+//   evaluate(snapshot)   turns what was read into checks — pure, no I/O.
+// Checks of the outside clients need the presenter's machine (docker / multipass): they run only when the caller
+// passes `runHost` (scripts/demo-check.ts does, the demo server need not); otherwise they are reported as skipped.
+import * as k8s from '@kubernetes/client-node'
+import { LAB, labFor, POLICY_STEPS } from './catalog/demo.ts'
+import type { Lab } from './catalog/demo.ts'
+
+export type CheckStatus = 'pass' | 'fail' | 'skip'
+
+export interface CheckResult {
+  id: string
+  title: string
+  /** false only for a failed check; a skipped check is ok (nothing known to be wrong) */
+  ok: boolean
+  status: CheckStatus
+  detail: string
+  /** what to do about a ✘ (empty when ok) */
+  fix: string
+}
+
+/** One read from the API: its value, or why it could not be read. */
+export type Fetched<T> = { ok: true; value: T } | { ok: false; error: string; notFound: boolean }
+
+export interface ClusterSnapshot {
+  context: string | null
+  server: string | null
+  version: Fetched<string>
+  nodes: Fetched<k8s.V1Node[]>
+  tigerastatuses: Fetched<TigeraStatus[]>
+  deployments: Fetched<k8s.V1Deployment[]>
+  alpineDev1: Fetched<k8s.V1Pod>
+  alpineDefault: Fetched<k8s.V1Pod>
+  lbService: Fetched<k8s.V1Service>
+  /** names of projectcalico.org/v3 NetworkPolicies in dev1 */
+  policies: Fetched<string[]>
+}
+
+export interface TigeraStatus {
+  metadata?: { name?: string }
+  status?: { conditions?: { type?: string; status?: string; message?: string; reason?: string }[] }
+}
+
+export interface HostResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+/** Runs one fixed argv on the presenter's machine, without a shell. */
+export type RunHost = (argv: readonly string[]) => Promise<HostResult>
+
+export interface PreflightOptions {
+  /** per API call, ms */
+  timeoutMs?: number
+  runHost?: RunHost
+  /** default: from the context (labFor) */
+  lab?: Lab
+}
+
+// ---- reading ---------------------------------------------------------------------------------------------------
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+function describeError(e: unknown): { error: string; notFound: boolean } {
+  if (e instanceof k8s.ApiException) {
+    const body = typeof e.body === 'string' ? e.body : JSON.stringify(e.body)
+    let message = body
+    try {
+      const parsed = JSON.parse(body) as { message?: string }
+      if (parsed.message) message = parsed.message
+    } catch {
+      // not JSON: keep the raw body
+    }
+    return { error: `HTTP ${e.code}: ${message}`.slice(0, 300), notFound: e.code === 404 }
+  }
+  if (e instanceof Error) {
+    const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause
+    const why = cause?.code ?? cause?.message
+    return { error: why ? `${e.message} (${why})` : e.message, notFound: false }
+  }
+  return { error: String(e), notFound: false }
+}
+
+async function fetched<T>(read: () => Promise<T>, ms: number): Promise<Fetched<T>> {
+  try {
+    return { ok: true, value: await withTimeout(read(), ms) }
+  } catch (e) {
+    return { ok: false, ...describeError(e) }
+  }
+}
+
+export async function collectSnapshot(kc: k8s.KubeConfig, timeoutMs = 5_000): Promise<ClusterSnapshot> {
+  const context = kc.getCurrentContext() || null
+  const server = kc.getCurrentCluster()?.server ?? null
+  const unread = <T>(): Fetched<T> => ({ ok: false, error: 'not read: no kubeconfig context', notFound: false })
+  if (!context) {
+    return {
+      context, server, version: unread(), nodes: unread(), tigerastatuses: unread(), deployments: unread(),
+      alpineDev1: unread(), alpineDefault: unread(), lbService: unread(), policies: unread(),
+    }
+  }
+  const version = await fetched(async () => (await kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion, timeoutMs)
+  if (!version.ok && !version.notFound) {
+    const down = <T>(): Fetched<T> => ({ ok: false, error: `not read: API server unreachable`, notFound: false })
+    return {
+      context, server, version, nodes: down(), tigerastatuses: down(), deployments: down(),
+      alpineDev1: down(), alpineDefault: down(), lbService: down(), policies: down(),
+    }
+  }
+  const core = kc.makeApiClient(k8s.CoreV1Api)
+  const apps = kc.makeApiClient(k8s.AppsV1Api)
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi)
+  const [nodes, tigerastatuses, deployments, alpineDev1, alpineDefault, lbService, policies] = await Promise.all([
+    fetched(async () => (await core.listNode()).items, timeoutMs),
+    fetched(async () => {
+      const list = (await custom.listClusterCustomObject({
+        group: 'operator.tigera.io', version: 'v1', plural: 'tigerastatuses',
+      })) as { items?: TigeraStatus[] }
+      return list.items ?? []
+    }, timeoutMs),
+    fetched(async () => (await apps.listNamespacedDeployment({ namespace: LAB.namespace })).items, timeoutMs),
+    fetched(() => core.readNamespacedPod({ namespace: LAB.namespace, name: 'alpine' }), timeoutMs),
+    fetched(() => core.readNamespacedPod({ namespace: LAB.otherNamespace, name: 'alpine' }), timeoutMs),
+    fetched(() => core.readNamespacedService({ namespace: LAB.namespace, name: LAB.lbService }), timeoutMs),
+    fetched(async () => {
+      const list = (await custom.listNamespacedCustomObject({
+        group: 'projectcalico.org', version: 'v3', namespace: LAB.namespace, plural: 'networkpolicies',
+      })) as { items?: { metadata?: { name?: string } }[] }
+      return (list.items ?? []).map((i) => i.metadata?.name ?? '')
+    }, timeoutMs),
+  ])
+  return { context, server, version, nodes, tigerastatuses, deployments, alpineDev1, alpineDefault, lbService, policies }
+}
+
+// ---- judging ---------------------------------------------------------------------------------------------------
+
+const pass = (id: string, title: string, detail: string): CheckResult => ({ id, title, ok: true, status: 'pass', detail, fix: '' })
+const fail = (id: string, title: string, detail: string, fix: string): CheckResult => ({ id, title, ok: false, status: 'fail', detail, fix })
+const skip = (id: string, title: string, detail: string): CheckResult => ({ id, title, ok: true, status: 'skip', detail: `skipped: ${detail}`, fix: '' })
+
+/** Names of the policies the demo's steps create (manifests/5*-policy-*.yaml). */
+export const STEP_POLICY_NAMES = [
+  'default-deny', 'productpage', 'details', 'reviews', 'reviews-to-ratings', 'ratings', 'productpage-from-outside-range',
+]
+
+function isReady(node: k8s.V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
+}
+
+function podReady(pod: k8s.V1Pod): boolean {
+  return pod.status?.phase === 'Running' && (pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false)
+}
+
+const APPLY = (file: string) => `kubectl apply --server-side -f ${file}`
+
+/** Pure: the checks for a snapshot (the outside-client checks are added by runPreflight). */
+export function evaluate(s: ClusterSnapshot): CheckResult[] {
+  const checks: CheckResult[] = []
+  const t = {
+    context: 'kube context',
+    api: 'API server reachable',
+    nodes: '3 nodes Ready (1 control plane + 2 workers)',
+    calico: 'Calico Available (tigerastatus)',
+    bookinfo: 'bookinfo Deployments Ready in dev1',
+    alpine: 'alpine pods Running (dev1, default)',
+    exposure: `productpage-lb has ${LAB.lbIp}`,
+    baseline: 'open baseline: no policy step applied yet',
+  }
+
+  if (!s.context) {
+    checks.push(fail('context', t.context, 'no kubeconfig or no current context',
+      'npm run cluster:kind (rehearsal), or export KUBECONFIG=… / kubectl config use-context … for the VMs'))
+  } else {
+    const lab = labFor(s.context)
+    checks.push(pass('context', t.context, `${s.context} (${s.server ?? 'no server'}) — lab: ${lab === 'kind' ? 'kind rehearsal' : 'VMs'}`))
+  }
+
+  const cannot = (why: string) => [
+    ['nodes', t.nodes], ['calico', t.calico], ['bookinfo', t.bookinfo], ['alpine', t.alpine],
+    ['exposure', t.exposure], ['baseline', t.baseline],
+  ].map(([id, title]) => skip(id!, title!, why))
+
+  if (!s.context) {
+    checks.push(skip('api', t.api, 'no kube context'), ...cannot('no kube context'))
+    return checks
+  }
+  if (!s.version.ok) {
+    checks.push(fail('api', t.api, `${s.server ?? 'API server'}: ${s.version.error}`,
+      s.context === LAB.kindContext
+        ? 'is Docker running? `docker ps` should list calico-lab-control-plane; else npm run cluster:kind'
+        : 'are the VMs running? `multipass list`; `multipass start control node1 node2 host1`'))
+    checks.push(...cannot('API server unreachable'))
+    return checks
+  }
+  checks.push(pass('api', t.api, `Kubernetes ${s.version.value}`))
+
+  // nodes
+  if (!s.nodes.ok) {
+    checks.push(fail('nodes', t.nodes, s.nodes.error, 'kubectl get nodes'))
+  } else {
+    const nodes = s.nodes.value
+    const ready = nodes.filter(isReady)
+    const cp = nodes.filter((n) => n.metadata?.labels?.['node-role.kubernetes.io/control-plane'] !== undefined)
+    const summary = nodes.map((n) => `${n.metadata?.name}${isReady(n) ? '' : ' (NotReady)'}`).join(', ') || 'none'
+    if (nodes.length === 3 && ready.length === 3 && cp.length === 1) checks.push(pass('nodes', t.nodes, summary))
+    else checks.push(fail('nodes', t.nodes, `${ready.length}/${nodes.length} Ready, ${cp.length} control plane: ${summary}`,
+      'kubectl describe node <name>; a node NotReady right after install usually waits for calico-node (kubectl get pods -n calico-system -o wide)'))
+  }
+
+  // Calico
+  if (!s.tigerastatuses.ok) {
+    checks.push(fail('calico', t.calico, s.tigerastatuses.error, 'is the Tigera operator installed? npm run cluster:kind / cluster:vms'))
+  } else {
+    const byName = new Map(s.tigerastatuses.value.map((x) => [x.metadata?.name ?? '', x]))
+    const available = (x: TigeraStatus | undefined) => x?.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false
+    const required = ['calico', 'apiserver']
+    const missing = required.filter((n) => !byName.has(n))
+    const notAvailable = [...byName.keys()].filter((n) => !available(byName.get(n)))
+    const listed = [...byName.keys()].sort().map((n) => `${n}${available(byName.get(n)) ? '' : ' (not Available)'}`).join(', ')
+    if (missing.length === 0 && notAvailable.length === 0) checks.push(pass('calico', t.calico, listed))
+    else checks.push(fail('calico', t.calico,
+      [missing.length ? `missing: ${missing.join(', ')}` : '', notAvailable.length ? `not Available: ${notAvailable.join(', ')}` : '', listed]
+        .filter(Boolean).join('; '),
+      `kubectl get tigerastatus; kubectl describe tigerastatus ${notAvailable[0] ?? missing[0]}; ${APPLY('manifests/10-calico-installation.yaml')}`))
+  }
+
+  // bookinfo
+  if (!s.deployments.ok) {
+    checks.push(fail('bookinfo', t.bookinfo, s.deployments.error, APPLY('manifests/30-bookinfo.yaml')))
+  } else {
+    const byName = new Map(s.deployments.value.map((d) => [d.metadata?.name ?? '', d]))
+    const problems = LAB.deployments.flatMap((name) => {
+      const d = byName.get(name)
+      if (!d) return [`${name} missing`]
+      const want = d.spec?.replicas ?? 1
+      const have = d.status?.readyReplicas ?? 0
+      return have >= want && want > 0 ? [] : [`${name} ${have}/${want}`]
+    })
+    if (problems.length === 0) checks.push(pass('bookinfo', t.bookinfo, LAB.deployments.map((n) => `${n} ✓`).join(' ')))
+    else checks.push(fail('bookinfo', t.bookinfo, problems.join(', '),
+      problems.some((p) => p.endsWith('missing'))
+        ? APPLY('manifests/30-bookinfo.yaml')
+        : 'kubectl get pods -n dev1 -o wide; kubectl describe pod -n dev1 <pod> (image pulls take a while on first run)'))
+  }
+
+  // alpine
+  const alpine = (f: Fetched<k8s.V1Pod>, ns: string) =>
+    !f.ok ? `${ns}/alpine ${f.notFound ? 'missing' : f.error}` : podReady(f.value) ? '' : `${ns}/alpine ${f.value.status?.phase ?? 'unknown'}`
+  const alpineProblems = [alpine(s.alpineDev1, 'dev1'), alpine(s.alpineDefault, 'default')].filter(Boolean)
+  if (alpineProblems.length === 0) checks.push(pass('alpine', t.alpine, 'dev1/alpine Running, default/alpine Running'))
+  else checks.push(fail('alpine', t.alpine, alpineProblems.join(', '), APPLY('manifests/31-alpine.yaml')))
+
+  // exposure
+  if (!s.lbService.ok) {
+    checks.push(fail('exposure', t.exposure, s.lbService.notFound ? 'Service dev1/productpage-lb missing' : s.lbService.error,
+      APPLY('manifests/40-productpage-lb.yaml')))
+  } else {
+    const ips = (s.lbService.value.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter(Boolean)
+    const etp = s.lbService.value.spec?.externalTrafficPolicy
+    if (ips.includes(LAB.lbIp) && etp === 'Local') checks.push(pass('exposure', t.exposure, `EXTERNAL-IP ${ips.join(', ')}, externalTrafficPolicy Local`))
+    else checks.push(fail('exposure', t.exposure,
+      ips.length ? `EXTERNAL-IP ${ips.join(', ')}, externalTrafficPolicy ${etp}` : 'EXTERNAL-IP <pending>',
+      `kubectl get ippools.projectcalico.org; ${APPLY('manifests/21-calico-lb-ippool.yaml')}; kubectl logs -n calico-system deploy/calico-kube-controllers`))
+  }
+
+  // baseline
+  if (!s.policies.ok) {
+    checks.push(fail('baseline', t.baseline, s.policies.error,
+      'is the Calico API server up? kubectl get tigerastatus apiserver; kubectl get networkpolicies.projectcalico.org -n dev1'))
+  } else {
+    const applied = s.policies.value.filter((n) => STEP_POLICY_NAMES.includes(n.replace(/^default\./, '')))
+    if (applied.length === 0) checks.push(pass('baseline', t.baseline, `no step policy in dev1 (${POLICY_STEPS.length} steps ready to apply)`))
+    else checks.push(fail('baseline', t.baseline, `already applied: ${applied.join(', ')}`, 'npm run demo:reset'))
+  }
+  return checks
+}
+
+// ---- outside clients -------------------------------------------------------------------------------------------
+
+interface HostCheck {
+  title: string
+  argv: readonly string[]
+  /** stdout must match */
+  expect: RegExp
+}
+
+const LB_ROUTE = new RegExp(`^${LAB.lbIp.replaceAll('.', '\\.')} `, 'm')
+
+/** Fixed, allow-listed argv (docker / multipass), no shell. */
+export const HOST_CHECKS: Record<Lab, HostCheck[]> = {
+  kind: [
+    {
+      title: `host1 (${LAB.host1Ip}) up and has the BGP route to ${LAB.lbIp}`,
+      argv: ['docker', 'exec', 'host1', 'ip', 'route', 'show', LAB.lbIp],
+      expect: LB_ROUTE,
+    },
+    {
+      title: `host2 (${LAB.otherIp}, other range) up and routed via host1`,
+      argv: ['docker', 'exec', 'host2', 'ip', 'route', 'show', '198.19.48.0/24'],
+      expect: new RegExp(`via ${LAB.host1Ip.replaceAll('.', '\\.')}`),
+    },
+  ],
+  vms: [
+    {
+      title: `host1 (${LAB.host1Ip}) up and has the BGP route to ${LAB.lbIp}`,
+      argv: ['multipass', 'exec', 'host1', '--', 'ip', 'route', 'show', LAB.lbIp],
+      expect: LB_ROUTE,
+    },
+    {
+      title: `host1 has the other-range address ${LAB.otherIp}`,
+      argv: ['multipass', 'exec', 'host1', '--', 'ip', '-4', 'addr', 'show'],
+      expect: new RegExp(`inet ${LAB.otherIp.replaceAll('.', '\\.')}/`),
+    },
+  ],
+}
+
+/** What to do when an outside client is not as expected. */
+export const HOST_FIX: Record<Lab, string> = {
+  kind: 'npm run cluster:kind (re-creates host1 and host2); BGP sessions: docker exec host1 birdc -s /run/bird.ctl show protocols',
+  vms: 'multipass start host1; multipass exec host1 -- sudo systemctl restart calico-lab-address bird; BGP sessions: multipass exec host1 -- sudo birdc show protocols',
+}
+
+async function outsideChecks(lab: Lab, runHost: RunHost | undefined): Promise<CheckResult> {
+  const title = 'outside clients reachable (allowed range and another range)'
+  if (!runHost) return skip('outside', title, 'run from the presenter’s machine: npm run demo:check')
+  const problems: string[] = []
+  const oks: string[] = []
+  for (const check of HOST_CHECKS[lab]) {
+    try {
+      const r = await runHost(check.argv)
+      if (r.code === 0 && check.expect.test(r.stdout)) oks.push(check.title)
+      else problems.push(`${check.title}: ${(r.stderr || r.stdout || `exit ${r.code}`).trim().split('\n')[0]}`)
+    } catch (e) {
+      problems.push(`${check.title}: ${describeError(e).error}`)
+    }
+  }
+  return problems.length === 0 ? pass('outside', title, oks.join('; ')) : fail('outside', title, problems.join('; '), HOST_FIX[lab])
+}
+
+/** Every check, in checklist order. Never throws. */
+export async function runPreflight(kc: k8s.KubeConfig, options: PreflightOptions = {}): Promise<CheckResult[]> {
+  const snapshot = await collectSnapshot(kc, options.timeoutMs)
+  const checks = evaluate(snapshot)
+  if (!snapshot.context) return [...checks, skip('outside', 'outside clients reachable (allowed range and another range)', 'no kube context')]
+  checks.push(await outsideChecks(options.lab ?? labFor(snapshot.context), options.runHost))
+  return checks
+}
