@@ -8,6 +8,7 @@ import express from 'express'
 import { WebSocketServer } from 'ws'
 import { Catalog, defaultActions } from './catalog/index.ts'
 import type { Action } from './catalog/types.ts'
+import { labFor } from './catalog/demo.ts'
 import { checkHealth } from './cluster.ts'
 import type { ClusterAccess } from './cluster.ts'
 import { Hub } from './hub.ts'
@@ -62,7 +63,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   if (options.allowAnyLoopbackOrigin && options.access.kubeConfig) throw new Error('only a server without cluster access may accept any loopback origin')
   const originAllowed = (origin: string | undefined): origin is string =>
     !!origin && (options.allowedOrigins.includes(origin) || (!!options.allowAnyLoopbackOrigin && /^http:\/\/(localhost|127\.0\.0\.1):\d{1,5}$/.test(origin)))
-  const catalog = new Catalog(options.actions ?? defaultActions(), options.repoRoot)
+  const catalog = new Catalog(options.actions ?? defaultActions(), options.repoRoot, labFor(options.access.context))
   const store = new RunStore({ dir: options.storeDir })
   const access = options.access
   const runner = new Runner({ catalog, store, cluster: () => access, repoRoot: options.repoRoot, onClusterFailure: () => void refreshHealth() })

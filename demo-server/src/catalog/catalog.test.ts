@@ -23,7 +23,9 @@ test('the shipped catalog is valid', () => {
   const catalog = new Catalog(defaultActions(), repoRoot)
   assert.ok(catalog.get('nodes-wide'))
   assert.ok(catalog.get('ratings-to-productpage'))
-  for (const entry of catalog.describe()) assert.match(entry.kubectl, /^kubectl /)
+  for (const entry of catalog.describe()) assert.match(entry.kubectl, entry.kind === 'host' ? /^(docker|multipass) / : /^kubectl /)
+  assert.ok(catalog.get('probe-host1-productpage'), 'host actions are in the catalog')
+  assert.ok(catalog.get('policy-default-deny-apply'))
 })
 
 test('duplicate ids, bad ids, bad timeouts and exec outside its namespaces are all reported at once', () => {
@@ -74,4 +76,18 @@ test('parameters: validated by the action schema; an action without a schema tak
   assert.equal(catalog.parseParams(table, {}).ok, true)
   assert.equal(catalog.parseParams(table, { any: 'thing' }).ok, false)
   assert.equal(catalog.describe().find((d) => d.id === 'p')?.kubectl, 'kubectl get svc <service>')
+})
+
+test('custom columns: the kubectl line must carry the printed columns', () => {
+  const columns = [{ header: 'CIDR', path: '.spec.cidr' }]
+  const good: Action = { ...table, id: 'blocks', resource: 'ipamblocks', columns, kubectl: 'kubectl get ipamblocks.crd.projectcalico.org -o custom-columns=CIDR:.spec.cidr' }
+  assert.doesNotThrow(() => new Catalog([good], repoRoot))
+  assert.throws(() => new Catalog([{ ...good, kubectl: 'kubectl get ipamblocks.crd.projectcalico.org' }], repoRoot), /must carry -o custom-columns=CIDR:.spec.cidr/)
+})
+
+test('host actions: only allow-listed programs, and the slide line is the command itself', () => {
+  const host: Action = { id: 'h', title: 'h', kind: 'host', argv: { kind: ['docker', 'exec', 'host1', 'ip', 'route'], vms: ['multipass', 'exec', 'host1', '--', 'ip', 'route'] }, namespaces: [], timeoutMs: 1000 }
+  assert.equal(new Catalog([host], repoRoot, 'vms').describe()[0]?.kubectl, 'multipass exec host1 -- ip route')
+  const bad = { ...host, argv: { kind: ['bash', '-c', 'rm -rf /'], vms: host.argv.vms } } as unknown as Action
+  assert.throws(() => new Catalog([bad], repoRoot), /bash is not an allowed host program/)
 })

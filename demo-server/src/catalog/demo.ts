@@ -9,7 +9,9 @@
 // kind rehearsal, a multipass VM on the real lab), so the Kubernetes API cannot reach them: those steps are
 // `hostActions`, of a proposed kind `host` (HostAction below) that runs one fixed argv per lab with no shell on the
 // presenter's machine. `demoSequence` lists both arrays' ids in demo order.
-import type { Action, ApplyAction, DeleteAction, ExecAction, TableAction } from './types.ts'
+import type { Action, ApplyAction, DeleteAction, ExecAction, HostAction, Lab, TableAction } from './types.ts'
+export { HOST_PROGRAMS, hostCommandLine } from './types.ts'
+export type { HostAction, Lab } from './types.ts'
 
 /** The lab's fixed facts, shared by the catalog, the preflight and the tests (docs/cluster.md). */
 export const LAB = {
@@ -75,6 +77,16 @@ function podProbes(suffix: string, when: string): ExecAction[] {
     },
   ]
 }
+
+
+/** `-o custom-columns=…` for a table action: the slide's kubectl line and the printed columns come from one list. */
+function customColumns(...columns: Array<[header: string, path: string]>): { columns: Array<{ header: string; path: string }>; arg: string } {
+  return { columns: columns.map(([header, path]) => ({ header, path })), arg: `-o custom-columns=${columns.map(([h, p]) => `${h}:${p}`).join(',')}` }
+}
+const POLICY_COLUMNS = customColumns(['NAME', '.metadata.name'], ['TIER', '.spec.tier'], ['ORDER', '.spec.order'], ['SELECTOR', '.spec.selector'], ['TYPES', '.spec.types[*]'])
+const POOL_COLUMNS = customColumns(['NAME', '.metadata.name'], ['CIDR', '.spec.cidr'], ['BLOCKSIZE', '.spec.blockSize'], ['IPIP', '.spec.ipipMode'], ['VXLAN', '.spec.vxlanMode'], ['NATOUTGOING', '.spec.natOutgoing'], ['USES', '.spec.allowedUses[*]'])
+const BLOCK_COLUMNS = customColumns(['CIDR', '.spec.cidr'], ['AFFINITY', '.spec.affinity'])
+const AFFINITY_COLUMNS = customColumns(['NODE', '.spec.node'], ['CIDR', '.spec.cidr'], ['STATE', '.spec.state'])
 
 // ---- policy steps ----------------------------------------------------------------------------------------------
 
@@ -153,7 +165,8 @@ const dev1Policies: TableAction = {
   resource: 'networkpolicies.projectcalico.org',
   namespace: 'dev1',
   namespaces: ['dev1'],
-  kubectl: 'kubectl get networkpolicies.projectcalico.org -n dev1',
+  columns: POLICY_COLUMNS.columns,
+  kubectl: `kubectl get networkpolicies.projectcalico.org -n dev1 ${POLICY_COLUMNS.arg}`,
   timeoutMs: READ_TIMEOUT_MS,
 }
 
@@ -208,7 +221,8 @@ const ippools: TableAction = {
   kind: 'table',
   resource: 'ippools',
   namespaces: [],
-  kubectl: 'kubectl get ippools.projectcalico.org -o wide',
+  columns: POOL_COLUMNS.columns,
+  kubectl: `kubectl get ippools.projectcalico.org ${POOL_COLUMNS.arg}`,
   timeoutMs: READ_TIMEOUT_MS,
 }
 
@@ -218,7 +232,8 @@ const ipamBlocks: TableAction = {
   kind: 'table',
   resource: 'ipamblocks',
   namespaces: [],
-  kubectl: 'kubectl get ipamblocks.crd.projectcalico.org -o custom-columns=CIDR:.spec.cidr,AFFINITY:.spec.affinity',
+  columns: BLOCK_COLUMNS.columns,
+  kubectl: `kubectl get ipamblocks.crd.projectcalico.org ${BLOCK_COLUMNS.arg}`,
   timeoutMs: READ_TIMEOUT_MS,
 }
 
@@ -228,7 +243,8 @@ const blockAffinities: TableAction = {
   kind: 'table',
   resource: 'blockaffinities',
   namespaces: [],
-  kubectl: 'kubectl get blockaffinities.crd.projectcalico.org -o custom-columns=NODE:.spec.node,CIDR:.spec.cidr,STATE:.spec.state',
+  columns: AFFINITY_COLUMNS.columns,
+  kubectl: `kubectl get blockaffinities.crd.projectcalico.org ${AFFINITY_COLUMNS.arg}`,
   timeoutMs: READ_TIMEOUT_MS,
 }
 
@@ -277,31 +293,6 @@ export const demoActions: Action[] = [
 ]
 
 // ---- outside the cluster: the proposed `host` kind --------------------------------------------------------------
-
-/** Which lab the demo server talks to: the kind rehearsal or the VMs. */
-export type Lab = 'kind' | 'vms'
-
-/** Programs a host action may start; anything else is refused before it runs. */
-export const HOST_PROGRAMS = ['docker', 'multipass'] as const
-
-/**
- * Proposed action kind `host`: run one fixed argv on the presenter's machine, chosen by lab, with no shell
- * (execFile/spawn with `shell: false`), stdout/stderr streamed, exit code reported like an exec. No parameters:
- * the deck can only name the action. Allowed programs: HOST_PROGRAMS. Touches no namespace.
- */
-export interface HostAction {
-  id: string
-  title: string
-  kind: 'host'
-  argv: Record<Lab, readonly [(typeof HOST_PROGRAMS)[number], ...string[]]>
-  namespaces: []
-  timeoutMs: number
-}
-
-/** The command line shown on the slide for a host action (what the presenter would type). */
-export function hostCommandLine(action: HostAction, lab: Lab): string {
-  return action.argv[lab].map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ')
-}
 
 /** kind when the context is the rehearsal's (or DEMO_LAB=kind), else the VMs. */
 export function labFor(context: string | null, override: string | undefined = process.env.DEMO_LAB): Lab {

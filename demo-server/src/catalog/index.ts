@@ -1,10 +1,11 @@
 // The catalog: every step the deck may ask for, checked once at start-up.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { Action, Params } from './types.ts'
-import { kubectlLine } from './types.ts'
+import type { Action, Lab, Params } from './types.ts'
+import { HOST_PROGRAMS, kubectlLine } from './types.ts'
 import { readManifests, scopeViolation } from '../runner/apply.ts'
 import { foundationActions } from './foundation.ts'
+import { demoActions, hostActions } from './demo.ts'
 
 export class CatalogError extends Error {
   override name = 'CatalogError'
@@ -12,15 +13,28 @@ export class CatalogError extends Error {
 
 export class Catalog {
   private readonly byId = new Map<string, Action>()
+  /** which argv host actions use */
+  readonly lab: Lab
 
   /** Validates the whole catalog and throws one error listing every problem. */
-  constructor(actions: Action[], repoRoot: string) {
+  constructor(actions: Action[], repoRoot: string, lab: Lab = 'kind') {
+    this.lab = lab
     const problems: string[] = []
     for (const action of actions) {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(action.id)) problems.push(`${action.id}: id must be lower-case words joined by "-"`)
       if (this.byId.has(action.id)) problems.push(`${action.id}: duplicate id`)
       if (!(action.timeoutMs > 0 && action.timeoutMs <= 300_000)) problems.push(`${action.id}: timeoutMs must be within (0, 300000]`)
-      if (typeof action.kubectl === 'string' && !action.kubectl.startsWith('kubectl ')) problems.push(`${action.id}: the kubectl line must start with "kubectl "`)
+      if (action.kind === 'host') {
+        for (const lab of ['kind', 'vms'] as const) {
+          if (!(HOST_PROGRAMS as readonly string[]).includes(action.argv[lab][0])) problems.push(`${action.id}: ${action.argv[lab][0]} is not an allowed host program`)
+        }
+      } else if (typeof action.kubectl === 'string' && !action.kubectl.startsWith('kubectl ')) {
+        problems.push(`${action.id}: the kubectl line must start with "kubectl "`)
+      }
+      if (action.kind === 'table' && action.columns) {
+        const arg = `-o custom-columns=${action.columns.map((c) => `${c.header}:${c.path}`).join(',')}`
+        if (typeof action.kubectl !== 'string' || !action.kubectl.includes(arg)) problems.push(`${action.id}: the kubectl line must carry ${arg}`)
+      }
       if (action.kind === 'exec' && !action.namespaces.includes(action.namespace)) {
         problems.push(`${action.id}: execs in ${action.namespace}, which is not in its namespaces`)
       }
@@ -58,12 +72,12 @@ export class Catalog {
 
   /** What the deck shows for each action before anything runs. */
   describe(): Array<{ id: string; title: string; kind: string; kubectl: string }> {
-    return this.list().map((a) => ({ id: a.id, title: a.title, kind: a.kind, kubectl: a.params ? kubectlLine(a, this.placeholderParams(a)) : kubectlLine(a) }))
+    return this.list().map((a) => ({ id: a.id, title: a.title, kind: a.kind, kubectl: kubectlLine(a, a.params ? this.placeholderParams(a) : {}, this.lab) }))
   }
 
   /** An action with parameters shows its kubectl line with each parameter as <name>. */
   private placeholderParams(action: Action): Params {
-    const shape = (action.params as unknown as { shape?: Record<string, unknown> }).shape ?? {}
+    const shape = (action.params as unknown as { shape?: Record<string, unknown> } | undefined)?.shape ?? {}
     return Object.fromEntries(Object.keys(shape).map((k) => [k, `<${k}>`]))
   }
 
@@ -84,5 +98,5 @@ export class Catalog {
 
 /** Every action the deck can use. */
 export function defaultActions(): Action[] {
-  return [...foundationActions]
+  return [...foundationActions, ...demoActions, ...hostActions]
 }

@@ -60,6 +60,11 @@ export interface TableAction<P extends Params = Params> extends ActionBase<P> {
   wide?: boolean
   /** label selector */
   selector?: string
+  /**
+   * `-o custom-columns=HEADER:.path,…`: printed exactly as kubectl prints them (`<none>` when missing, `[*]` joins a
+   * list with commas). The kubectl line on the slide must carry the same columns.
+   */
+  columns?: Array<{ header: string; path: string }>
 }
 
 /** `kubectl apply --server-side -f FILES` through client-node's KubernetesObjectApi. */
@@ -75,10 +80,37 @@ export interface DeleteAction<P extends Params = Params> extends ActionBase<P> {
   manifests: string[]
 }
 
-export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Which lab the demo server talks to: the kind rehearsal or the VMs (chooses a host action's argv). */
+export type Lab = 'kind' | 'vms'
+
+/** Programs a host action may start; anything else is refused before it runs. */
+export const HOST_PROGRAMS = ['docker', 'multipass'] as const
+
+/**
+ * Runs one fixed argv on the presenter's machine (outside clients are not pods: the Kubernetes API can't reach
+ * them), chosen by lab, with no shell; stdout and stderr streamed, exit code reported like an exec. No parameters:
+ * the deck can only name the action. Its slide line is the command itself — there is no kubectl equivalent.
+ */
+export interface HostAction {
+  id: string
+  title: string
+  kind: 'host'
+  argv: Record<Lab, readonly [(typeof HOST_PROGRAMS)[number], ...string[]]>
+  namespaces: []
+  timeoutMs: number
+  params?: undefined
+}
+
+export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction // eslint-disable-line @typescript-eslint/no-explicit-any
 export type ActionKind = Action['kind']
 
-/** The kubectl line for an action with (already validated) parameters. */
-export function kubectlLine(action: Action, params: Params = {}): string {
+/** The command line shown on the slide for a host action (what the presenter would type). */
+export function hostCommandLine(action: HostAction, lab: Lab): string {
+  return action.argv[lab].map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ')
+}
+
+/** The line shown on the slide: the kubectl equivalent, or for a host action its own command. */
+export function kubectlLine(action: Action, params: Params = {}, lab: Lab = 'kind'): string {
+  if (action.kind === 'host') return hostCommandLine(action, lab)
   return typeof action.kubectl === 'function' ? action.kubectl(params) : action.kubectl
 }

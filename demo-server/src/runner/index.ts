@@ -9,6 +9,7 @@ import type { RunStore } from '../runStore.ts'
 import { runExec } from './exec.ts'
 import { renderTable } from './table.ts'
 import { runManifests } from './apply.ts'
+import { runHost } from './host.ts'
 import type { Outcome, Sink } from './outcome.ts'
 
 export type StartResult =
@@ -42,7 +43,7 @@ export class Runner {
 
     const access = this.cluster()
     const run = this.store.start(actionId, parsed.params, access.context ?? undefined)
-    if (!access.kubeConfig) {
+    if (!access.kubeConfig && action.kind !== 'host') {
       this.store.finish(run, 'failed', { error: { kind: 'no-cluster', message: `offline: no cluster — ${access.problem}` } })
       return { ok: true, run, joined: false }
     }
@@ -82,6 +83,7 @@ export class Runner {
   }
 
   private async execute(action: Action, params: Params, access: ClusterAccess, sink: Sink, signal: AbortSignal): Promise<Outcome> {
+    if (action.kind === 'host') return runHost(action, this.catalog.lab, sink, signal)
     const kc = access.kubeConfig
     if (!kc) throw new Error('no cluster')
     const aborted = new Promise<Outcome>((resolve) => {

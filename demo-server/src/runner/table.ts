@@ -71,14 +71,35 @@ function podRow(p: V1Pod, wide: boolean, now: number, withNamespace: boolean): R
   const status = p.metadata?.deletionTimestamp ? 'Terminating' : (waiting ?? terminated ?? p.status?.reason ?? p.status?.phase ?? 'Unknown')
   const row = [p.metadata?.name ?? '', `${ready}/${total}`, status, String(restarts), age(p.metadata?.creationTimestamp, now)]
   const full = withNamespace ? [p.metadata?.namespace ?? '', ...row] : row
-  return wide ? [...full, p.status?.podIP ?? '<none>', p.spec?.nodeName ?? '<none>'] : full
+  const gates = p.spec?.readinessGates?.length ? `${p.spec.readinessGates.length}` : '<none>'
+  return wide ? [...full, p.status?.podIP ?? '<none>', p.spec?.nodeName ?? '<none>', p.status?.nominatedNodeName ?? '<none>', gates] : full
 }
 
-function serviceRow(s: V1Service, now: number): Row {
+function serviceRow(s: V1Service, now: number, wide = false): Row {
   const ports = (s.spec?.ports ?? []).map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',')
   const lb = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname).filter(Boolean).join(',')
   const external = lb || (s.spec?.externalIPs ?? []).join(',') || (s.spec?.type === 'LoadBalancer' ? '<pending>' : '<none>')
-  return [s.metadata?.name ?? '', s.spec?.type ?? '', s.spec?.clusterIP ?? '', external, ports || '<none>', age(s.metadata?.creationTimestamp, now)]
+  const row = [s.metadata?.name ?? '', s.spec?.type ?? '', s.spec?.clusterIP ?? '', external, ports || '<none>', age(s.metadata?.creationTimestamp, now)]
+  if (!wide) return row
+  const selector = Object.entries(s.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')
+  return [...row, selector || '<none>']
+}
+
+/** kubectl's `-o custom-columns`: a dotted path per column, `[*]` over a list (joined with commas), `<none>` when missing. */
+export function customColumnValue(object: unknown, path: string): string {
+  const parts = path.replace(/^\./, '').split('.').filter(Boolean)
+  let values: unknown[] = [object]
+  for (const part of parts) {
+    const star = part.endsWith('[*]')
+    const key = star ? part.slice(0, -3) : part
+    values = values.flatMap((v) => {
+      const next = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined
+      if (next === undefined || next === null) return []
+      return star && Array.isArray(next) ? next : [next]
+    })
+  }
+  if (values.length === 0) return '<none>'
+  return values.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',')
 }
 
 function deploymentRow(d: V1Deployment, now: number): Row {
@@ -165,12 +186,13 @@ export async function renderTable(kc: KubeConfig, action: TableAction, now = Dat
     case 'pods': {
       const all = !ns || Boolean(action.allNamespaces)
       const list = all ? await core().listPodForAllNamespaces({ labelSelector }) : await core().listNamespacedPod({ namespace: ns, labelSelector })
-      const header = [...(all ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE'] : [])]
+      const header = [...(all ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])]
       return list.items.length ? formatTable({ header, rows: list.items.map((p) => podRow(p, wide, now, all)) }) : empty('resources')
     }
     case 'services': {
       const list = ns ? await core().listNamespacedService({ namespace: ns, labelSelector }) : await core().listServiceForAllNamespaces({ labelSelector })
-      return list.items.length ? formatTable({ header: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'], rows: list.items.map((s) => serviceRow(s, now)) }) : empty('resources')
+      const header = ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', ...(wide ? ['SELECTOR'] : [])]
+      return list.items.length ? formatTable({ header, rows: list.items.map((s) => serviceRow(s, now, wide)) }) : empty('resources')
     }
     case 'deployments': {
       const list = ns ? await apps().listNamespacedDeployment({ namespace: ns, labelSelector }) : await apps().listDeploymentForAllNamespaces({ labelSelector })
@@ -208,7 +230,7 @@ export async function renderTable(kc: KubeConfig, action: TableAction, now = Dat
       ])
       const prefix = (kind: string, rows: Row[]) => rows.map(([name, ...rest]) => [`${kind}/${name}`, ...rest])
       const tables: Table[] = [
-        { header: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE'] : [])], rows: prefix('pod', pods.items.map((p) => podRow(p, wide, now, false))) },
+        { header: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])], rows: prefix('pod', pods.items.map((p) => podRow(p, wide, now, false))) },
         { header: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'], rows: prefix('service', services.items.map((s) => serviceRow(s, now))) },
         { header: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'], rows: prefix('deployment.apps', deployments.items.map((d) => deploymentRow(d, now))) },
         { header: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'], rows: prefix('replicaset.apps', replicasets.items.map((r) => replicaSetRow(r, now))) },
@@ -223,7 +245,10 @@ export async function renderTable(kc: KubeConfig, action: TableAction, now = Dat
         ? await api.listNamespacedCustomObject({ group: custom.group, version: custom.version, namespace: ns, plural: custom.plural, labelSelector })
         : await api.listClusterCustomObject({ group: custom.group, version: custom.version, plural: custom.plural, labelSelector })) as { items?: CustomObject[] }
       const items = list.items ?? []
-      return items.length ? formatTable({ header: custom.header, rows: items.map((o) => custom.row(o, now)) }) : empty('resources')
+      if (!items.length) return empty('resources')
+      const columns = action.columns
+      if (columns) return formatTable({ header: columns.map((c) => c.header), rows: items.map((o) => columns.map((c) => customColumnValue(o, c.path))) })
+      return formatTable({ header: custom.header, rows: items.map((o) => custom.row(o, now)) })
     }
   }
 }
