@@ -6,6 +6,7 @@
 // Checks of the outside clients need the presenter's machine (docker / multipass): they run only when the caller
 // passes `runHost` (scripts/demo-check.ts does, the demo server need not); otherwise they are reported as skipped.
 import * as k8s from '@kubernetes/client-node'
+import { describeClusterError, withTimeout } from './cluster.ts'
 import { LAB, labFor, POLICY_STEPS } from './catalog/demo.ts'
 import type { Lab } from './catalog/demo.ts'
 
@@ -62,37 +63,14 @@ export interface PreflightOptions {
 
 // ---- reading ---------------------------------------------------------------------------------------------------
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
 function describeError(e: unknown): { error: string; notFound: boolean } {
-  if (e instanceof k8s.ApiException) {
-    const body = typeof e.body === 'string' ? e.body : JSON.stringify(e.body)
-    let message = body
-    try {
-      const parsed = JSON.parse(body) as { message?: string }
-      if (parsed.message) message = parsed.message
-    } catch {
-      // not JSON: keep the raw body
-    }
-    return { error: `HTTP ${e.code}: ${message}`.slice(0, 300), notFound: e.code === 404 }
-  }
-  if (e instanceof Error) {
-    const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause
-    const why = cause?.code ?? cause?.message
-    return { error: why ? `${e.message} (${why})` : e.message, notFound: false }
-  }
-  return { error: String(e), notFound: false }
+  const { kind, message } = describeClusterError(e)
+  return { error: message.slice(0, 300), notFound: kind === 'not-found' }
 }
 
 async function fetched<T>(read: () => Promise<T>, ms: number): Promise<Fetched<T>> {
   try {
-    return { ok: true, value: await withTimeout(read(), ms) }
+    return { ok: true, value: await withTimeout(read(), ms, `no answer within ${ms} ms`) }
   } catch (e) {
     return { ok: false, ...describeError(e) }
   }
@@ -353,4 +331,18 @@ export async function runPreflight(kc: k8s.KubeConfig, options: PreflightOptions
   if (!snapshot.context) return [...checks, skip('outside', 'outside clients reachable (allowed range and another range)', 'no kube context')]
   checks.push(await outsideChecks(options.lab ?? labFor(snapshot.context), options.runHost))
   return checks
+}
+
+/** The checklist as `npm run demo:check` prints it and the preflight slide shows it: ✔ / ✘ / – and the fix for each ✘. */
+export function formatChecklist(checks: CheckResult[], color = false): string {
+  const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text)
+  const lines: string[] = []
+  for (const c of checks) {
+    const mark = c.status === 'pass' ? paint(32, '✔') : c.status === 'fail' ? paint(31, '✘') : paint(90, '–')
+    lines.push(`${mark} ${c.title} — ${c.detail}`)
+    if (c.status === 'fail' && c.fix) lines.push(`    fix: ${c.fix}`)
+  }
+  const failed = checks.filter((c) => c.status === 'fail').length
+  lines.push('', failed === 0 ? paint(32, 'Ready for the demo.') : paint(31, `${failed} check(s) failed: fix them, then run npm run demo:check again.`))
+  return lines.join('\n')
 }

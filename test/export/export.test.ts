@@ -62,3 +62,42 @@ test('the PPTX exists and carries speaker notes', () => {
   assert.ok(statSync(join(out, 'talk.pptx')).size > 10_000)
   assert.ok(pptx.includes('ppt/notesSlides/notesSlide1.xml'), 'notes slides are in the package')
 })
+
+test("one PDF page per slide, each slide's title on its own page", async () => {
+  const { load } = await import('@slidev/parser/fs')
+  const data = await load(repoRoot, entry)
+  const slides = data.slides.filter((s) => !s.frontmatter?.hide && !s.frontmatter?.disabled)
+  const info = execFileSync('pdfinfo', [join(out, 'talk.pdf')], { encoding: 'utf8' })
+  assert.equal(Number(/^Pages:\s+(\d+)/m.exec(info)?.[1]), slides.length)
+  const missing: string[] = []
+  slides.forEach((slide, i) => {
+    const title = (slide.title ?? '').replace(/<[^>]+>/g, '').replace(/[*_`]/g, '').trim()
+    if (!title) return
+    const page = execFileSync('pdftotext', ['-f', String(i + 1), '-l', String(i + 1), join(out, 'talk.pdf'), '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ')
+    const words = title.split(/\s+/).filter((w) => w.length > 3).slice(0, 3)
+    if (!words.every((w) => page.includes(w))) missing.push(`page ${i + 1}: "${title}"`)
+  })
+  assert.deepEqual(missing, [], 'slide titles found on their pages')
+})
+
+/** Distinct grey levels of a page rendered small: a blank page has one or two. */
+function greyLevels(pageNo: number): number {
+  const ppm = execFileSync('pdftoppm', ['-r', '24', '-gray', '-f', String(pageNo), '-l', String(pageNo), join(out, 'talk.pdf')])
+  // PGM: "P5\n<w> <h>\n255\n" then one byte per pixel
+  const header = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(ppm.subarray(0, 40).toString('latin1'))
+  assert.ok(header, 'pdftoppm -gray writes a PGM')
+  const pixels = ppm.subarray(header[0].length)
+  const levels = new Set<number>()
+  for (const p of pixels) levels.add(p >> 3)
+  return levels.size
+}
+
+test('pages are not blank (first, a middle one, the demo slide, the last)', () => {
+  const info = execFileSync('pdfinfo', [join(out, 'talk.pdf')], { encoding: 'utf8' })
+  const pages = Number(/^Pages:\s+(\d+)/m.exec(info)?.[1])
+  const demo = pdfText.split('\f').findIndex((p) => p.includes('$ kubectl get nodes -o wide')) + 1
+  for (const no of new Set([1, Math.ceil(pages / 2), demo, pages])) {
+    assert.ok(no >= 1)
+    assert.ok(greyLevels(no) > 4, `page ${no} has content`)
+  }
+})

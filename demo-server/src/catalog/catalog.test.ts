@@ -23,7 +23,7 @@ test('the shipped catalog is valid', () => {
   const catalog = new Catalog(defaultActions(), repoRoot)
   assert.ok(catalog.get('nodes-wide'))
   assert.ok(catalog.get('ratings-to-productpage'))
-  for (const entry of catalog.describe()) assert.match(entry.kubectl, entry.kind === 'host' ? /^(docker|multipass) / : /^kubectl /)
+  for (const entry of catalog.describe()) assert.match(entry.kubectl, entry.kind === 'host' ? /^(docker|multipass) / : entry.kind === 'preflight' ? /^npm run demo:check$/ : /^kubectl /)
   assert.ok(catalog.get('probe-host1-productpage'), 'host actions are in the catalog')
   assert.ok(catalog.get('policy-default-deny-apply'))
 })

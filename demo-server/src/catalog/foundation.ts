@@ -6,6 +6,14 @@ const titleGrep = `grep -o "<title>.*</title>"`
 
 export const foundationActions: Action[] = [
   {
+    id: 'preflight',
+    title: 'Preflight: is the lab ready for the demo?',
+    kind: 'preflight',
+    kubectl: 'npm run demo:check',
+    namespaces: [],
+    timeoutMs: 45_000,
+  },
+  {
     id: 'nodes-wide',
     title: 'The nodes of the lab',
     kind: 'table',

@@ -28,7 +28,7 @@ export class Catalog {
         for (const lab of ['kind', 'vms'] as const) {
           if (!(HOST_PROGRAMS as readonly string[]).includes(action.argv[lab][0])) problems.push(`${action.id}: ${action.argv[lab][0]} is not an allowed host program`)
         }
-      } else if (typeof action.kubectl === 'string' && !action.kubectl.startsWith('kubectl ')) {
+      } else if (action.kind !== 'preflight' && typeof action.kubectl === 'string' && !action.kubectl.startsWith('kubectl ')) {
         problems.push(`${action.id}: the kubectl line must start with "kubectl "`)
       }
       if (action.kind === 'table' && action.columns) {

@@ -72,12 +72,68 @@ export interface ApplyAction<P extends Params = Params> extends ActionBase<P> {
   kind: 'apply'
   /** paths relative to the repository root, applied in order */
   manifests: string[]
+  /** an action id the Runner starts once this one succeeds (server-side: one execution however many windows watch) */
+  then?: string
 }
 
 /** `kubectl delete -f FILES --ignore-not-found` through KubernetesObjectApi. */
 export interface DeleteAction<P extends Params = Params> extends ActionBase<P> {
   kind: 'delete'
   manifests: string[]
+  /** as for apply: started after a success */
+  then?: string
+}
+
+/** A row of a probe matrix: where probes leave from. */
+export interface MatrixSource {
+  id: string
+  label: string
+  group: 'bookinfo' | 'alpine' | 'outside'
+  /**
+   * A pod, found like an exec action's (first Running pod matching `selector`, oldest first). `via: 'exec'` runs the
+   * probe in `container`; `via: 'debug'` in an ephemeral busybox container added to the pod (its image has no client).
+   */
+  pod?: { namespace: string; selector: string; via: 'exec' | 'debug'; container?: string }
+  /**
+   * A client outside the cluster, reached with a fixed argv prefix per lab (HOST_PROGRAMS only, no shell), followed
+   * by the server-built curl command. `ip` is its address as the policies see it. `reaches: 'external'`: only targets
+   * with an `external` address are probed (the rest are marked "not probed", with `unprobed` as the reason).
+   */
+  outside?: { ip: string; argv: Record<Lab, readonly [(typeof HOST_PROGRAMS)[number], ...string[]]>; curlArgs?: Partial<Record<Lab, string[]>>; reaches: 'external' | 'external-and-pods'; unprobed?: string }
+}
+
+/** A column of a probe matrix: a Service (HTTP on `port`) or the cluster DNS. */
+export interface MatrixTarget {
+  id: string
+  label: string
+  kind: 'http' | 'dns'
+  namespace: string
+  /** the Service name probes use: <service>.<namespace>.svc.cluster.local */
+  service: string
+  /** the Service's backends (label selector), for the engine */
+  selector: string
+  port: number
+  protocol: 'TCP' | 'UDP'
+  /** how outside clients reach it (a LoadBalancer address and port), if they can */
+  external?: { ip: string; port: number }
+}
+
+/**
+ * Every source probes every target, in parallel (bounded): stdout is one JSON line per cell (demo-server/src/probe/
+ * cells.ts) — first the engine's expectation on the policies live in the cluster, then each observation.
+ */
+export interface ProbeMatrixAction extends ActionBase {
+  kind: 'probe-matrix'
+  sources: MatrixSource[]
+  targets: MatrixTarget[]
+  /** per-probe connect timeout: a probe that hits it is "denied" */
+  probeTimeoutSeconds: number
+  /** probes running at once */
+  concurrency: number
+  /** image of the ephemeral debug container (busybox or alpine: wget, nslookup, timeout) */
+  debugImage: string
+  /** offline expectation: the engine on this folder's YAML (relative to the repository root) */
+  manifestsDir: string
 }
 
 /** Which lab the demo server talks to: the kind rehearsal or the VMs (chooses a host action's argv). */
@@ -101,7 +157,19 @@ export interface HostAction {
   params?: undefined
 }
 
-export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The preflight checklist (`npm run demo:check`), read through the API: is the lab ready for the demo? */
+export interface PreflightAction {
+  id: string
+  title: string
+  kind: 'preflight'
+  /** the command a presenter runs for the same checklist */
+  kubectl: 'npm run demo:check'
+  namespaces: []
+  timeoutMs: number
+  params?: undefined
+}
+
+export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | ProbeMatrixAction // eslint-disable-line @typescript-eslint/no-explicit-any
 export type ActionKind = Action['kind']
 
 /** The command line shown on the slide for a host action (what the presenter would type). */

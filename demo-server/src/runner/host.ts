@@ -7,7 +7,25 @@ import type { HostAction, Lab } from '../catalog/types.ts'
 import type { Outcome, Sink } from './outcome.ts'
 
 export function runHost(action: HostAction, lab: Lab, sink: Sink, signal: AbortSignal): Promise<Outcome> {
-  const [program, ...args] = action.argv[lab]
+  return runAllowedProgram(action.argv[lab], sink, signal)
+}
+
+/** The output and exit code of an allow-listed argv (the preflight's outside-client checks), bounded in time. */
+export async function collectAllowedProgram(argv: readonly string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(), timeoutMs)
+  const outcome = await runAllowedProgram(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), info: () => {} }, controller.signal)
+  clearTimeout(timer)
+  if (outcome.status === 'succeeded') return { code: 0, stdout, stderr }
+  const why = outcome.status === 'cancelled' ? `no answer within ${timeoutMs} ms` : (outcome.error?.message ?? 'failed')
+  return { code: outcome.exitCode ?? 127, stdout, stderr: stderr || why }
+}
+
+/** Starts argv[0] — only if it is one of HOST_PROGRAMS — with no shell; cancel kills it. */
+export function runAllowedProgram(argv: readonly string[], sink: Sink, signal: AbortSignal): Promise<Outcome> {
+  const [program = '', ...args] = argv
   if (!(HOST_PROGRAMS as readonly string[]).includes(program)) {
     return Promise.resolve({ status: 'failed', error: { kind: 'invalid', message: `${program} is not an allowed host program` } })
   }
@@ -21,7 +39,7 @@ export function runHost(action: HostAction, lab: Lab, sink: Sink, signal: AbortS
     signal.addEventListener('abort', onAbort, { once: true })
     child.on('error', (error: NodeJS.ErrnoException) => {
       signal.removeEventListener('abort', onAbort)
-      const message = error.code === 'ENOENT' ? `${program} is not installed on this machine (needed for ${lab === 'kind' ? 'the kind rehearsal' : 'the VM lab'})` : error.message
+      const message = error.code === 'ENOENT' ? `${program} is not installed on this machine (the outside clients are reached through it)` : error.message
       resolve({ status: 'failed', error: { kind: 'not-found', message } })
     })
     child.on('close', (code, killedBy) => {

@@ -9,7 +9,8 @@ import type { RunStore } from '../runStore.ts'
 import { runExec } from './exec.ts'
 import { renderTable } from './table.ts'
 import { runManifests } from './apply.ts'
-import { runHost } from './host.ts'
+import { collectAllowedProgram, runHost } from './host.ts'
+import { formatChecklist, runPreflight } from '../preflight.ts'
 import type { Outcome, Sink } from './outcome.ts'
 
 export type StartResult =
@@ -103,6 +104,13 @@ export class Runner {
           }),
           aborted,
         ])
+      case 'preflight': {
+        const checks = await runPreflight(kc, { lab: this.catalog.lab, runHost: (argv) => collectAllowedProgram(argv, 10_000) })
+        if (signal.aborted) return { status: 'cancelled' }
+        sink.stdout(formatChecklist(checks, true) + '\n')
+        const failed = checks.filter((c) => c.status === 'fail').length
+        return failed === 0 ? { status: 'succeeded', exitCode: 0 } : { status: 'failed', exitCode: 1, error: { kind: 'exit-code', message: `${failed} check(s) failed` } }
+      }
       case 'apply':
       case 'delete':
         return Promise.race([runManifests(kc, action, this.repoRoot, sink, signal), aborted])
