@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { Catalog, defaultActions } from './index.ts'
-import type { Action } from './types.ts'
+import type { Action, TableAction } from './types.ts'
 import { repoRoot } from '../launch.ts'
 
 function scratch(files: Record<string, string>): string {
@@ -62,7 +62,7 @@ test('apply actions: missing files and objects outside the allowed namespaces ar
 })
 
 test('parameters: validated by the action schema; an action without a schema takes none', () => {
-  const withParams: Action = {
+  const withParams: TableAction<{ service: string }> = {
     ...table,
     id: 'p',
     params: z.strictObject({ service: z.enum(['details', 'reviews']) }),
