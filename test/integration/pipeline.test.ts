@@ -13,7 +13,7 @@ import type { Action } from '../../demo-server/src/catalog/types.ts'
 import type { ExitMessage, StateMessage } from '../../demo-server/src/protocol.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
-import { labObjects } from '../support/labObjects.ts'
+import { deployment, labObjects } from '../support/labObjects.ts'
 
 const token = 'pipeline-test-token-0123456789'
 const origin = 'http://localhost:3030'
@@ -229,6 +229,33 @@ test('apply is a server-side apply through the generic object API; delete remove
   d.messages.length = 0
   d.send({ type: 'run', action: 'delete-policy' })
   assert.equal((await d.waitFor(exitOf('delete-policy'))).status, 'succeeded', '--ignore-not-found')
+})
+
+test('rollout-events: restarts the deployment and streams the namespace events through a watch until the rollout completes', async () => {
+  const d = await deck()
+  d.send({ type: 'run', action: 'rollout-events' })
+  await d.waitFor((m) => m.type === 'chunk' && m.action === 'rollout-events' && m.chunk.data.includes('restarted'))
+  const annotated = fake.objects().find((o) => (o as { kind: string; metadata: { name: string } }).kind === 'Deployment') as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }
+  assert.ok(annotated.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], 'the pod template was annotated, as kubectl rollout restart does')
+  const event = (reason: string, message: string) => ({
+    apiVersion: 'v1', kind: 'Event', metadata: { name: `details-v1-7d8f9-abcde.${reason}`, namespace: 'dev1' },
+    involvedObject: { kind: 'Pod', name: 'details-v1-7d8f9-abcde', namespace: 'dev1' }, reason, message, type: 'Normal', source: { component: 'kubelet' },
+  })
+  fake.upsert(event('Scheduled', 'Successfully assigned dev1/details-v1-7d8f9-abcde to node2'))
+  fake.upsert(event('Started', 'Started container details'))
+  await d.waitFor((m) => m.type === 'chunk' && m.action === 'rollout-events' && m.chunk.data.includes('Started container details'))
+  assert.equal(d.messages.some((m) => m.type === 'exit' && m.action === 'rollout-events'), false, 'still running: the rollout is not complete')
+  // the controller's part: a new generation observed, the new ReplicaSet's pod available
+  const current = fake.objects().find((o) => (o as { kind: string }).kind === 'Deployment') as { metadata: { generation?: number } }
+  const generation = current.metadata.generation ?? 0
+  fake.upsert({ ...current, status: { ...deployment('details-v1', 'details', true).status, observedGeneration: generation } })
+  const exit = await d.waitFor(exitOf('rollout-events'), 8000)
+  assert.equal(exit.status, 'succeeded')
+  const text = server.store.get('rollout-events').run!.chunks.map((c) => c.data).join('')
+  assert.match(text, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/)
+  assert.match(text, /Normal\s+Scheduled\s+pod\/details-v1-7d8f9-abcde\s+Successfully assigned dev1\/details-v1-7d8f9-abcde to node2/)
+  assert.ok(text.indexOf('Scheduled') < text.indexOf('Started container'), 'in the order the API server reported them')
+  assert.match(text, /successfully rolled out/)
 })
 
 test('API server gone: reported as unreachable within 2 s, the last success stays as a replay, health turns offline', async () => {

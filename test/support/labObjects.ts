@@ -26,6 +26,17 @@ function pod(name: string, app: string, ip: string, nodeName: string, container 
   }
 }
 
+/** A Deployment whose rollout has not completed yet (updatedReplicas 0): tests complete it with upsert. */
+export function deployment(name: string, app: string, complete = false) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'dev1', creationTimestamp: created, generation: 2 },
+    spec: { replicas: 1, selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: `docker.io/istio/examples-bookinfo-${app}-v1:1.20.3` }] } } },
+    status: complete ? { observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } : { observedGeneration: 2, replicas: 2, updatedReplicas: 0, readyReplicas: 1, availableReplicas: 1 },
+  }
+}
+
 export function labObjects(): object[] {
   return [
     node('control', '198.19.0.1', 'control-plane'),
@@ -33,6 +44,7 @@ export function labObjects(): object[] {
     node('node2', '198.19.0.3'),
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dev1', labels: { 'kubernetes.io/metadata.name': 'dev1' } } },
     pod('ratings-v1-64d59779-zrb6p', 'ratings', '10.48.0.66', 'node1'),
+    deployment('details-v1', 'details'),
     pod('productpage-v1-bcc6748f7-dh26s', 'productpage', '10.48.0.130', 'node2'),
   ]
 }

@@ -14,6 +14,16 @@ export const foundationActions: Action[] = [
     timeoutMs: 45_000,
   },
   {
+    id: 'rollout-events',
+    title: 'A fresh rollout, as the API server reports it',
+    kind: 'rollout',
+    namespace: 'dev1',
+    deployment: 'details-v1',
+    namespaces: ['dev1'],
+    kubectl: 'kubectl rollout restart deployment/details-v1 -n dev1 && kubectl get events -n dev1 --watch-only',
+    timeoutMs: 120_000,
+  },
+  {
     id: 'nodes-wide',
     title: 'The nodes of the lab',
     kind: 'table',

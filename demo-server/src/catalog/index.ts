@@ -38,6 +38,9 @@ export class Catalog {
       if (action.kind === 'exec' && !action.namespaces.includes(action.namespace)) {
         problems.push(`${action.id}: execs in ${action.namespace}, which is not in its namespaces`)
       }
+      if (action.kind === 'rollout' && !action.namespaces.includes(action.namespace)) {
+        problems.push(`${action.id}: restarts a deployment in ${action.namespace}, which is not in its namespaces`)
+      }
       if (action.kind === 'table' && action.namespace && !action.namespaces.includes(action.namespace)) {
         problems.push(`${action.id}: reads ${action.namespace}, which is not in its namespaces`)
       }

@@ -157,6 +157,13 @@ export interface HostAction {
   params?: undefined
 }
 
+/** `kubectl rollout restart` of a Deployment, then its namespace's events streamed until the rollout completes. */
+export interface RolloutAction<P extends Params = Params> extends ActionBase<P> {
+  kind: 'rollout'
+  namespace: string
+  deployment: string
+}
+
 /** The preflight checklist (`npm run demo:check`), read through the API: is the lab ready for the demo? */
 export interface PreflightAction {
   id: string
@@ -169,7 +176,7 @@ export interface PreflightAction {
   params?: undefined
 }
 
-export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | ProbeMatrixAction // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction // eslint-disable-line @typescript-eslint/no-explicit-any
 export type ActionKind = Action['kind']
 
 /** The command line shown on the slide for a host action (what the presenter would type). */

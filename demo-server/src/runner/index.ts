@@ -10,6 +10,7 @@ import { runExec } from './exec.ts'
 import { renderTable } from './table.ts'
 import { runManifests } from './apply.ts'
 import { collectAllowedProgram, runHost } from './host.ts'
+import { runRollout } from './rollout.ts'
 import { formatChecklist, runPreflight } from '../preflight.ts'
 import type { Outcome, Sink } from './outcome.ts'
 
@@ -84,7 +85,7 @@ export class Runner {
   }
 
   private async execute(action: Action, params: Params, access: ClusterAccess, sink: Sink, signal: AbortSignal): Promise<Outcome> {
-    if (action.kind === 'host') return runHost(action, this.catalog.lab, sink, signal)
+    if (action.kind === 'host') return runHost(action, this.catalog.lab, sink, signal) // no cluster needed
     const kc = access.kubeConfig
     if (!kc) throw new Error('no cluster')
     const aborted = new Promise<Outcome>((resolve) => {
@@ -104,6 +105,8 @@ export class Runner {
           }),
           aborted,
         ])
+      case 'rollout':
+        return runRollout(kc, action, sink, signal)
       case 'preflight': {
         const checks = await runPreflight(kc, { lab: this.catalog.lab, runHost: (argv) => collectAllowedProgram(argv, 10_000) })
         if (signal.aborted) return { status: 'cancelled' }
