@@ -29,8 +29,8 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
   const browser = await launchBrowser()
   try {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
-    await page.goto(`${deck.deckUrl}/demo-foundation`)
-    const action = 'ratings-to-productpage'
+    await page.goto(`${deck.deckUrl}/demo-dev1`)
+    const action = 'probe-ratings-productpage'
     const root = page.locator(`.slidev-page [data-action="${action}"]`).first()
     await root.getByTestId('run').waitFor({ timeout: 60_000 })
     await page.locator('[data-testid="cluster-status"][data-mode="live"]').first().waitFor()
@@ -40,7 +40,7 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
       const w = window as unknown as { __lat: number[]; __seen: Set<string> }
       w.__lat = []
       w.__seen = new Set()
-      const out = document.querySelector('.slidev-page [data-action="ratings-to-productpage"] [data-testid="output"]')!
+      const out = document.querySelector('.slidev-page [data-action="probe-ratings-productpage"] [data-testid="output"]')!
       new MutationObserver(() => {
         const now = performance.timeOrigin + performance.now()
         for (const m of (out.textContent ?? '').matchAll(/⟦(\d+):([\d.]+)⟧/g)) {

@@ -34,9 +34,9 @@ after(async () => {
 
 const liveRun = (page: Page, action: string) => page.locator(`.slidev-page [data-action="${action}"]`).first()
 
-async function openDemoSlide(page: Page, prefix = ''): Promise<void> {
-  await page.goto(`${deck.deckUrl}${prefix}/demo-foundation`)
-  await liveRun(page, 'nodes-wide').waitFor({ timeout: 60_000 })
+async function openDemoSlide(page: Page, alias = 'demo-foundation', action = 'nodes-wide'): Promise<void> {
+  await page.goto(`${deck.deckUrl}/${alias}`)
+  await liveRun(page, action).waitFor({ timeout: 60_000 })
 }
 
 test('offline: the demo slide says "offline: no cluster" and still shows the kubectl command', async () => {
@@ -79,19 +79,19 @@ test('presenter and audience together: one click, exactly one exec, the output i
   const execsBefore = fake.execRequests.length
   const audience = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const audienceErrors = watchErrors(audience)
-  await openDemoSlide(audience)
+  await openDemoSlide(audience, 'demo-dev1', 'probe-ratings-productpage')
   const slideNo = await audience.evaluate(() => (window as unknown as { __slidev__: { nav: { currentSlideNo: number } } }).__slidev__.nav.currentSlideNo)
   const presenter = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const presenterErrors = watchErrors(presenter)
   await presenter.goto(`${deck.deckUrl}/presenter/${slideNo}`)
-  const inPresenter = presenter.locator('.slidev-presenter [data-action="ratings-to-productpage"]')
+  const inPresenter = presenter.locator('.slidev-presenter [data-action="probe-ratings-productpage"]')
   await inPresenter.first().waitFor({ timeout: 60_000 })
   // the presenter window mounts the slide more than once (current + next preview); only one copy offers Run
-  const runButtons = presenter.locator('[data-action="ratings-to-productpage"] [data-testid="run"]')
+  const runButtons = presenter.locator('[data-action="probe-ratings-productpage"] [data-testid="run"]')
   assert.equal(await runButtons.count(), 1)
   await runButtons.click()
   const title = '<title>Simple Bookstore App</title>'
-  await liveRun(audience, 'ratings-to-productpage').getByTestId('output').getByText(title).waitFor()
+  await liveRun(audience, 'probe-ratings-productpage').getByTestId('output').getByText(title).waitFor()
   await inPresenter.first().getByTestId('output').getByText(title).waitFor()
   await inPresenter.first().getByTestId('status').getByText(/^exit 0/).waitFor()
   assert.equal(fake.execRequests.length - execsBefore, 1, 'the fake API server saw exactly one exec')

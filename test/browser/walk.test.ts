@@ -3,7 +3,12 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Browser } from 'playwright-core'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { DemoServer } from '../../demo-server/src/server.ts'
+import { defaultActions } from '../../demo-server/src/catalog/index.ts'
+import { RunStore } from '../../demo-server/src/runStore.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
 
@@ -12,9 +17,25 @@ let deck: RunningDeck
 let server: DemoServer
 let browser: Browser
 
+/**
+ * Every action gets a long recorded run (test filler, never shown outside this test), so each live component is
+ * drawn at its fullest: a slide that fits empty but overflows once outputs arrive is caught here.
+ */
+function fullStore(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'walk-runs-'))
+  const store = new RunStore({ dir })
+  const line = (i: number) => `${String(i).padStart(3, '0')} ${'wide test filler '.repeat(10)}\n`
+  for (const action of defaultActions()) {
+    const run = store.start(action.id, {})
+    for (let i = 0; i < 80; i++) store.append(run, 'stdout', line(i))
+    store.finish(run, 'succeeded', { exitCode: 0 })
+  }
+  return dir
+}
+
 before(async () => {
   deck = await startDeck({ token: 'walk-test-token-0123456789', demoPort: await freePort(), entry })
-  server = await demoServerFor(deck, { access: { kubeConfig: null, context: null, server: null, problem: 'no kubeconfig found' } })
+  server = await demoServerFor(deck, { access: { kubeConfig: null, context: null, server: null, problem: 'no kubeconfig found' }, storeDir: fullStore() })
   browser = await launchBrowser()
 })
 after(async () => {
@@ -40,6 +61,8 @@ test('every slide fits its canvas, in light and dark, with no console errors', a
       await layout.waitFor({ timeout: 30_000 })
       await page.waitForFunction(() => !document.querySelector('#mermaid-rendering-container div, .slidev-slide-loading'), undefined, { timeout: 30_000 }).catch(() => {})
       await page.waitForTimeout(150)
+      // live components draw their recorded run: wait until each has loaded it
+      await page.waitForFunction((n) => [...document.querySelectorAll(`.slidev-page-${n} .live-run`)].every((el) => el.querySelector('.live-run-settled')), no, { timeout: 10_000 })
       const overflows = await layout.evaluate((el): Overflow[] => {
         const found: Overflow[] = []
         if (el.scrollHeight > el.clientHeight + 2) found.push({ what: 'slide (vertical)', by: `${el.scrollHeight - el.clientHeight}px` })

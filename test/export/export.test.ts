@@ -32,7 +32,7 @@ before(async () => {
     storeDir: runs,
   })
   const deck = await connectDeck(server.url, token, 'http://localhost:1')
-  for (const action of ['nodes-wide', 'ratings-to-productpage']) {
+  for (const action of ['nodes-wide', 'probe-ratings-productpage']) {
     deck.send({ type: 'run', action })
     await deck.waitFor((m) => m.type === 'exit' && m.action === action)
   }
