@@ -1,6 +1,7 @@
 // Every message that crosses the WebSocket between the deck and the demo server, as zod schemas.
 // Both sides import this file: the server validates what it receives, the deck validates what it receives.
 import { z } from 'zod'
+import { expectedLine } from './probe/cells.ts'
 
 /** Largest WebSocket frame the server accepts from a browser (bytes). */
 export const MAX_CLIENT_FRAME_BYTES = 16 * 1024
@@ -66,6 +67,8 @@ export const run = z.strictObject({
   origin: z.enum(['live', 'recorded']),
   /** kube context the run executed against */
   context: z.string().optional(),
+  /** the command line shown for this run (kubectl equivalent, or a host action's own command) as it ran */
+  command: z.string().optional(),
 })
 export type Run = z.infer<typeof run>
 
@@ -123,6 +126,8 @@ export const catalogMessage = z.strictObject({
       title: z.string(),
       kind: z.string(),
       kubectl: z.string(),
+      /** probe-matrix actions: the engine's expectation from manifests/, shown before (or without) any run */
+      expected: expectedLine.optional(),
     }),
   ),
 })

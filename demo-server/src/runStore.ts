@@ -91,7 +91,7 @@ export class RunStore {
   }
 
   /** Starts a new run. Callers must check `isRunning` first: the store refuses a second concurrent run. */
-  start(action: string, params: Params, context?: string): Run {
+  start(action: string, params: Params, context?: string, command?: string): Run {
     if (this.isRunning(action)) throw new Error(`action ${action} is already running`)
     const now = this.now()
     const run: Run = {
@@ -105,6 +105,7 @@ export class RunStore {
       truncated: false,
       origin: 'live',
       ...(context ? { context } : {}),
+      ...(command ? { command } : {}),
     }
     const previous = this.entries.get(action)
     const lastSucceeded = previous?.latest?.status === 'succeeded' ? previous.latest : (previous?.lastSucceeded ?? null)

@@ -1,6 +1,7 @@
 // Runner: how a catalog step runs. It validates parameters, joins a run already in progress instead of
 // starting a second one, enforces the action's timeout, and records everything in the run store.
 import type { Action, Params } from '../catalog/types.ts'
+import { kubectlLine } from '../catalog/types.ts'
 import type { Catalog } from '../catalog/index.ts'
 import type { ClusterAccess } from '../cluster.ts'
 import { describeClusterError } from '../cluster.ts'
@@ -12,6 +13,7 @@ import { runManifests } from './apply.ts'
 import { collectAllowedProgram, runHost } from './host.ts'
 import { runRollout } from './rollout.ts'
 import { formatChecklist, runPreflight } from '../preflight.ts'
+import { runProbeMatrix } from './probeMatrix.ts'
 import type { Outcome, Sink } from './outcome.ts'
 
 export type StartResult =
@@ -20,6 +22,8 @@ export type StartResult =
 
 export class Runner {
   private readonly controllers = new Map<string, AbortController>()
+  /** actions to start again when their current run ends (a `then` arrived while they were running) */
+  private readonly rerun = new Set<string>()
   private readonly catalog: Catalog
   private readonly store: RunStore
   private readonly cluster: () => ClusterAccess
@@ -44,7 +48,7 @@ export class Runner {
     if (current?.status === 'running') return { ok: true, run: current, joined: true }
 
     const access = this.cluster()
-    const run = this.store.start(actionId, parsed.params, access.context ?? undefined)
+    const run = this.store.start(actionId, parsed.params, access.context ?? undefined, kubectlLine(action, parsed.params, this.catalog.lab))
     if (!access.kubeConfig && action.kind !== 'host') {
       this.store.finish(run, 'failed', { error: { kind: 'no-cluster', message: `offline: no cluster — ${access.problem}` } })
       return { ok: true, run, joined: false }
@@ -67,8 +71,21 @@ export class Runner {
         }
         this.store.finish(run, outcome.status, { exitCode: outcome.exitCode, error: outcome.error })
         if (outcome.error && ['unreachable', 'timeout', 'forbidden'].includes(outcome.error.kind)) this.onClusterFailure()
+        this.afterRun(actionId, action, outcome)
       })
     return { ok: true, run, joined: false }
+  }
+
+  /**
+   * Server-side chaining: after an apply/delete step succeeds, its `then` starts (once, however many windows watch).
+   * A `then` already running began before this change, so it runs once more when it ends.
+   */
+  private afterRun(actionId: string, action: Action, outcome: Outcome): void {
+    if (this.rerun.delete(actionId)) this.start(actionId)
+    const next = outcome.status === 'succeeded' && (action.kind === 'apply' || action.kind === 'delete') ? action.then : undefined
+    if (!next) return
+    if (this.store.isRunning(next)) this.rerun.add(next)
+    else this.start(next)
   }
 
   /** Cancels the running run of an action; returns false when nothing was running. */
@@ -117,6 +134,8 @@ export class Runner {
       case 'apply':
       case 'delete':
         return Promise.race([runManifests(kc, action, this.repoRoot, sink, signal), aborted])
+      case 'probe-matrix':
+        return Promise.race([runProbeMatrix(kc, action, { lab: this.catalog.lab, sink, signal }), aborted])
     }
   }
 }
