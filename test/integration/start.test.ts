@@ -1,0 +1,48 @@
+// `npm start` as a presenter uses it: it names the deck URL and the kube context, serves the deck, and one
+// Ctrl-C (SIGINT) stops the deck and the demo server together.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startFakeKube } from '../fakeKube/server.ts'
+import { freePort, repoRoot } from '../../demo-server/src/launch.ts'
+
+test('npm start prints the deck URL and the context, and one SIGINT stops both servers', async () => {
+  const fake = await startFakeKube()
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'start-')), 'config')
+  fake.writeKubeconfig(kubeconfig, 'kind-calico-lab')
+  const port = await freePort()
+  const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'start.ts'), '--port', String(port)], {
+    cwd: repoRoot,
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+  try {
+    const deadline = Date.now() + 60_000
+    while (!/public slide show/.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${out}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.match(out, new RegExp(`deck\\s+http://localhost:${port}/`))
+    assert.match(out, /kube context kind-calico-lab → http:\/\/127\.0\.0\.1:\d+/)
+    assert.match(out, /cluster\s+live: kind-calico-lab \(v1\.34\.1\)/)
+    const demoUrl = /demo server\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]
+    assert.ok(demoUrl)
+    assert.equal((await fetch(`http://localhost:${port}/`)).status, 200)
+    assert.equal((await fetch(`${demoUrl}/health`)).status, 401, 'the demo server answers (and wants its token)')
+
+    child.kill('SIGINT')
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    assert.equal(code, 0)
+    await assert.rejects(fetch(`http://localhost:${port}/`), 'the deck is gone')
+    await assert.rejects(fetch(`${demoUrl}/health`), 'the demo server is gone')
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await fake.close()
+  }
+})
