@@ -483,3 +483,26 @@ test('close() ends open exec streams and later calls fail with ECONNREFUSED', as
   )
   assert.equal(errorCode(err), 'ECONNREFUSED')
 })
+
+test('pods/ephemeralcontainers: added by JSON patch (what client-node sends), started at once, never changed or removed', async (t) => {
+  const kube = await fake(t, { objects: [pod('web', 'dev1', { app: 'web' }, 'Running')] })
+  const core = kube.kubeConfig().makeApiClient(CoreV1Api)
+  const debug = { name: 'dbg', image: 'busybox:1.36', command: ['sleep', '60'] }
+  const patched = await core.patchNamespacedPodEphemeralcontainers({ name: 'web', namespace: 'dev1', body: [{ op: 'add', path: '/spec/ephemeralContainers', value: [debug] }] })
+  assert.deepEqual(patched.spec?.ephemeralContainers?.map((c) => c.name), ['dbg'])
+  assert.ok(patched.status?.ephemeralContainerStatuses?.[0]?.state?.running, 'the fake kubelet starts it')
+  assert.equal(patched.status?.phase, 'Running', 'the rest of the status is kept')
+  // a second one is appended; the first may not change; names stay unique
+  const more = await core.patchNamespacedPodEphemeralcontainers({ name: 'web', namespace: 'dev1', body: [{ op: 'add', path: '/spec/ephemeralContainers/-', value: { ...debug, name: 'dbg-2' } }] })
+  assert.deepEqual(more.spec?.ephemeralContainers?.map((c) => c.name), ['dbg', 'dbg-2'])
+  for (const body of [
+    [{ op: 'remove', path: '/spec/ephemeralContainers/0' }],
+    [{ op: 'add', path: '/spec/ephemeralContainers/-', value: { ...debug } }],
+    [{ op: 'add', path: '/spec/ephemeralContainers/-', value: { name: 'main', image: 'busybox' } }],
+  ]) {
+    await assert.rejects(core.patchNamespacedPodEphemeralcontainers({ name: 'web', namespace: 'dev1', body }), (e: unknown) => e instanceof ApiException && e.code === 422)
+  }
+  // only spec.ephemeralContainers changes through this subresource
+  const sneaky = await core.patchNamespacedPodEphemeralcontainers({ name: 'web', namespace: 'dev1', body: [{ op: 'replace', path: '/metadata/labels/app', value: 'other' }] })
+  assert.equal(sneaky.metadata?.labels?.app, 'web')
+})

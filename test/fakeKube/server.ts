@@ -74,6 +74,8 @@ const APPLY = 'application/apply-patch+yaml'
 const MERGE = 'application/merge-patch+json'
 const STRATEGIC = 'application/strategic-merge-patch+json'
 const JSON_PATCH = 'application/json-patch+json'
+/** pods/ephemeralcontainers: only spec.ephemeralContainers may change, and only by adding (kubectl debug). */
+const EPHEMERAL = 'ephemeralcontainers'
 
 interface Rule {
   method?: string
@@ -369,7 +371,7 @@ class FakeKubeServer implements FakeKube {
     const { res: r, namespace, name, sub } = route
     const notAllowed = (): void => this.send(res, 405, failure(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed'))
 
-    if (sub !== undefined && sub !== 'status') {
+    if (sub !== undefined && sub !== 'status' && sub !== EPHEMERAL) {
       if (sub === 'exec' && (method === 'GET' || method === 'POST')) return this.send(res, 400, badRequest('Upgrade request required'))
       return this.send(res, 404, unknownResource())
     }
@@ -509,11 +511,37 @@ class FakeKubeServer implements FakeKube {
   private mergeForSubresource(r: ResourceDef, prev: KubeObject, next: KubeObject, sub: string | undefined): KubeObject {
     const hasStatus = (r.subresources ?? []).some((s) => s.name === 'status')
     if (sub === 'status') return { ...prev, status: next.status }
+    if (sub === EPHEMERAL) return this.addEphemeralContainers(prev, next)
     if (!hasStatus) return next
     const out = { ...next }
     if (prev.status === undefined) delete out.status
     else out.status = prev.status
     return out
+  }
+
+  /**
+   * Like the API server, ephemeral containers can be added but never changed or removed, and names are unique in the
+   * pod. Like a kubelet, the fake starts each new one at once (status running).
+   */
+  private addEphemeralContainers(prev: KubeObject, next: KubeObject): KubeObject {
+    type Container = { name?: string; image?: string; [k: string]: unknown }
+    const prevSpec = (prev.spec ?? {}) as { containers?: Container[]; initContainers?: Container[]; ephemeralContainers?: Container[] }
+    const before = prevSpec.ephemeralContainers ?? []
+    const after = ((next.spec ?? {}) as { ephemeralContainers?: Container[] }).ephemeralContainers ?? []
+    const invalid = (message: string): never => {
+      throw new ApiError(failure(422, `Pod "${prev.metadata.name}" is invalid: spec.ephemeralContainers: ${message}`, 'Invalid'))
+    }
+    if (after.length < before.length || before.some((c, i) => JSON.stringify(c) !== JSON.stringify(after[i]))) invalid('Forbidden: existing ephemeral containers may not be changed')
+    const names = [...(prevSpec.containers ?? []), ...(prevSpec.initContainers ?? []), ...after].map((c) => String(c.name))
+    if (new Set(names).size !== names.length) invalid('Duplicate value: container names must be unique')
+    for (const c of after.slice(before.length)) if (!c.name || !c.image) invalid('Required value: name and image')
+    const status = { ...((prev.status ?? {}) as Record<string, unknown>) }
+    const statuses = [...((status.ephemeralContainerStatuses as object[] | undefined) ?? [])]
+    for (const c of after.slice(before.length)) {
+      statuses.push({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, state: { running: { startedAt: new Date().toISOString() } } })
+    }
+    status.ephemeralContainerStatuses = statuses
+    return { ...prev, spec: { ...(prev.spec as object), ephemeralContainers: after }, status }
   }
 
   private filter(r: ResourceDef, namespace: string | undefined, q: URLSearchParams): WatchFilter {

@@ -1,4 +1,4 @@
-// Objects the fake API server starts with in tests: the lab's three nodes and a few dev1 pods.
+// Objects the fake API server starts with in tests: the lab's three nodes, the bookinfo and alpine pods, CoreDNS.
 // Test data only — never shown to an audience.
 const created = '2026-11-22T00:00:00Z'
 
@@ -16,12 +16,16 @@ function node(name: string, ip: string, role?: string) {
   }
 }
 
-function pod(name: string, app: string, ip: string, nodeName: string, container = app) {
+function pod(name: string, app: string, ip: string, nodeName: string, container = app, version = 'v1') {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: 'dev1', creationTimestamp: created, labels: { app, version: 'v1' } },
-    spec: { nodeName, containers: [{ name: container, image: `docker.io/istio/examples-bookinfo-${app}-v1:1.20.2` }] },
+    metadata: { name, namespace: 'dev1', creationTimestamp: created, labels: { app, version } },
+    spec: {
+      nodeName,
+      serviceAccountName: `bookinfo-${app}`,
+      containers: [{ name: container, image: `docker.io/istio/examples-bookinfo-${app}-${version}:1.20.2`, ports: [{ containerPort: 9080, protocol: 'TCP' }] }],
+    },
     status: { phase: 'Running', podIP: ip, containerStatuses: [{ name: container, ready: true, restartCount: 0, image: '', imageID: '' }] },
   }
 }
@@ -37,6 +41,17 @@ export function deployment(name: string, app: string, complete = false) {
   }
 }
 
+/** A pod that is not bookinfo: the alpine test pods, CoreDNS. */
+function plainPod(namespace: string, name: string, labels: Record<string, string>, ip: string, nodeName: string, container: string, image: string, ports: object[] = []) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, creationTimestamp: created, labels },
+    spec: { nodeName, containers: [{ name: container, image, ports }] },
+    status: { phase: 'Running', podIP: ip, containerStatuses: [{ name: container, ready: true, restartCount: 0, image: '', imageID: '' }] },
+  }
+}
+
 export function labObjects(): object[] {
   return [
     node('control', '198.19.0.1', 'control-plane'),
@@ -46,5 +61,16 @@ export function labObjects(): object[] {
     pod('ratings-v1-64d59779-zrb6p', 'ratings', '10.48.0.66', 'node1'),
     deployment('details-v1', 'details'),
     pod('productpage-v1-bcc6748f7-dh26s', 'productpage', '10.48.0.130', 'node2'),
+    // the rest of the lab, for the reachability matrix
+    pod('details-v1-766844796b-9wq5x', 'details', '10.48.0.67', 'node1'),
+    pod('reviews-v1-5c4d6c8d8c-4kq2m', 'reviews', '10.48.0.131', 'node2', 'reviews', 'v1'),
+    pod('reviews-v2-7b8c9d5f6-hx7tz', 'reviews', '10.48.0.68', 'node1', 'reviews', 'v2'),
+    pod('reviews-v3-6f9d8c7b5-p2lwn', 'reviews', '10.48.0.132', 'node2', 'reviews', 'v3'),
+    plainPod('dev1', 'alpine', { app: 'alpine' }, '10.48.0.69', 'node1', 'alpine', 'docker.io/library/alpine:3.22'),
+    plainPod('default', 'alpine', { app: 'alpine' }, '10.48.0.133', 'node2', 'alpine', 'docker.io/library/alpine:3.22'),
+    plainPod('kube-system', 'coredns-66bc5c9577-7xk2p', { 'k8s-app': 'kube-dns' }, '10.48.0.2', 'control', 'coredns', 'registry.k8s.io/coredns/coredns:v1.12.1', [
+      { name: 'dns', containerPort: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+    ]),
   ]
 }

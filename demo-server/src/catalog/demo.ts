@@ -100,7 +100,10 @@ export const POLICY_STEPS = [
   { id: 'outside-range', file: 'manifests/55-policy-outside-range.yaml', title: `Step 6 · productpage ← ${LAB.allowedRange} only` },
 ] as const
 
-const policyApply: ApplyAction[] = POLICY_STEPS.map((step) => ({
+/** The probe matrix every policy step re-runs when it succeeds (catalog/matrix.ts; the catalog checks the id exists). */
+const MATRIX_AFTER_STEP = 'reach-matrix'
+
+export const policyApply: ApplyAction[] = POLICY_STEPS.map((step) => ({
   id: `policy-${step.id}-apply`,
   title: step.title,
   kind: 'apply',
@@ -108,9 +111,10 @@ const policyApply: ApplyAction[] = POLICY_STEPS.map((step) => ({
   namespaces: ['dev1'],
   kubectl: `kubectl apply --server-side -f ${step.file}`,
   timeoutMs: 15_000,
+  then: MATRIX_AFTER_STEP,
 }))
 
-const policyDelete: DeleteAction[] = POLICY_STEPS.map((step) => ({
+export const policyDelete: DeleteAction[] = POLICY_STEPS.map((step) => ({
   id: `policy-${step.id}-delete`,
   title: `Remove: ${step.title}`,
   kind: 'delete',
@@ -118,6 +122,7 @@ const policyDelete: DeleteAction[] = POLICY_STEPS.map((step) => ({
   namespaces: ['dev1'],
   kubectl: `kubectl delete -f ${step.file} --ignore-not-found`,
   timeoutMs: 15_000,
+  then: MATRIX_AFTER_STEP,
 }))
 
 const reversedPolicyFiles = POLICY_STEPS.map((s) => s.file).reverse()

@@ -6,6 +6,9 @@ import { HOST_PROGRAMS, kubectlLine } from './types.ts'
 import { readManifests, scopeViolation } from '../runner/apply.ts'
 import { foundationActions } from './foundation.ts'
 import { demoActions, hostActions } from './demo.ts'
+import { matrixActions, matrixProblems } from './matrix.ts'
+import { expectedFromManifests } from '../probe/expected.ts'
+import type { ExpectedLine } from '../probe/cells.ts'
 
 export class CatalogError extends Error {
   override name = 'CatalogError'
@@ -15,10 +18,14 @@ export class Catalog {
   private readonly byId = new Map<string, Action>()
   /** which argv host actions use */
   readonly lab: Lab
+  private readonly repoRoot: string
+  /** probe-matrix actions: the engine's expectation on manifests/, computed once (offline, before any run) */
+  private readonly offlineExpected = new Map<string, ExpectedLine>()
 
   /** Validates the whole catalog and throws one error listing every problem. */
   constructor(actions: Action[], repoRoot: string, lab: Lab = 'kind') {
     this.lab = lab
+    this.repoRoot = repoRoot
     const problems: string[] = []
     for (const action of actions) {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(action.id)) problems.push(`${action.id}: id must be lower-case words joined by "-"`)
@@ -60,7 +67,13 @@ export class Catalog {
           }
         }
       }
+      if (action.kind === 'probe-matrix') problems.push(...matrixProblems(action, repoRoot))
       this.byId.set(action.id, action)
+    }
+    for (const action of actions) {
+      if ((action.kind !== 'apply' && action.kind !== 'delete') || action.then === undefined) continue
+      const next = this.byId.get(action.then)
+      if (!next || next === action || next.params) problems.push(`${action.id}: then "${action.then}" must name another action of the catalog that takes no parameters`)
     }
     if (problems.length > 0) throw new CatalogError(`the catalog is invalid:\n  - ${problems.join('\n  - ')}`)
   }
@@ -74,8 +87,23 @@ export class Catalog {
   }
 
   /** What the deck shows for each action before anything runs. */
-  describe(): Array<{ id: string; title: string; kind: string; kubectl: string }> {
-    return this.list().map((a) => ({ id: a.id, title: a.title, kind: a.kind, kubectl: kubectlLine(a, a.params ? this.placeholderParams(a) : {}, this.lab) }))
+  describe(): Array<{ id: string; title: string; kind: string; kubectl: string; expected?: ExpectedLine }> {
+    return this.list().map((a) => ({
+      id: a.id,
+      title: a.title,
+      kind: a.kind,
+      kubectl: kubectlLine(a, a.params ? this.placeholderParams(a) : {}, this.lab),
+      ...(a.kind === 'probe-matrix' ? { expected: this.expectedOffline(a.id) } : {}),
+    }))
+  }
+
+  /** A probe matrix's expectation from manifests/ (what the slide shows with no cluster, labelled as such). */
+  expectedOffline(id: string): ExpectedLine | undefined {
+    const action = this.byId.get(id)
+    if (action?.kind !== 'probe-matrix') return undefined
+    let line = this.offlineExpected.get(id)
+    if (!line) this.offlineExpected.set(id, (line = expectedFromManifests(action, this.repoRoot)))
+    return line
   }
 
   /** An action with parameters shows its kubectl line with each parameter as <name>. */
@@ -101,5 +129,5 @@ export class Catalog {
 
 /** Every action the deck can use. */
 export function defaultActions(): Action[] {
-  return [...foundationActions, ...demoActions, ...hostActions]
+  return [...foundationActions, ...demoActions, ...hostActions, ...matrixActions]
 }

@@ -81,7 +81,7 @@ export class Runner {
    * A `then` already running began before this change, so it runs once more when it ends.
    */
   private afterRun(actionId: string, action: Action, outcome: Outcome): void {
-    if (this.rerun.delete(actionId)) this.start(actionId)
+    if (this.rerun.delete(actionId) && outcome.status !== 'cancelled') this.start(actionId) // a cancel drops the re-run
     const next = outcome.status === 'succeeded' && (action.kind === 'apply' || action.kind === 'delete') ? action.then : undefined
     if (!next) return
     if (this.store.isRunning(next)) this.rerun.add(next)

@@ -1,0 +1,127 @@
+// The reachability matrix of the lab (issue 4, parts 3 and 4): every source × every destination, expected (the
+// policy engine on what is live in the cluster) beside observed (a real probe), and the policy steps that re-run it.
+//
+// Rows: the six bookinfo pods (probed from an ephemeral busybox container: their images carry no reliable client),
+// the two alpine pods (busybox wget in their own container), the two outside clients (curl, through docker / multipass).
+// Columns: the four bookinfo Services on 9080, and the cluster DNS (kube-dns, 53/UDP).
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { HOST_PROGRAMS } from './types.ts'
+import type { Action, ApplyAction, DeleteAction, MatrixSource, MatrixTarget, ProbeMatrixAction } from './types.ts'
+import { LAB, policyApply, policyDelete } from './demo.ts'
+
+export const MATRIX_ID = 'reach-matrix'
+export const DEBUG_IMAGE = 'docker.io/library/busybox:1.36'
+
+const bookinfo = (id: string, label: string, selector: string): MatrixSource => ({
+  id, label, group: 'bookinfo', pod: { namespace: LAB.namespace, selector, via: 'debug' },
+})
+
+export const MATRIX_SOURCES: MatrixSource[] = [
+  bookinfo('productpage', 'productpage-v1', 'app=productpage'),
+  bookinfo('details', 'details-v1', 'app=details'),
+  bookinfo('ratings', 'ratings-v1', 'app=ratings'),
+  bookinfo('reviews-v1', 'reviews-v1', 'app=reviews,version=v1'),
+  bookinfo('reviews-v2', 'reviews-v2', 'app=reviews,version=v2'),
+  bookinfo('reviews-v3', 'reviews-v3', 'app=reviews,version=v3'),
+  { id: 'alpine-dev1', label: 'alpine · dev1', group: 'alpine', pod: { namespace: LAB.namespace, selector: 'app=alpine', via: 'exec', container: 'alpine' } },
+  { id: 'alpine-default', label: 'alpine · default', group: 'alpine', pod: { namespace: LAB.otherNamespace, selector: 'app=alpine', via: 'exec', container: 'alpine' } },
+  {
+    id: 'host1',
+    label: `host1 · ${LAB.host1Ip}`,
+    group: 'outside',
+    // host1 is the outside network's BGP router: it learns the pod blocks too, so it can aim at pod addresses
+    outside: { ip: LAB.host1Ip, argv: { kind: ['docker', 'exec', 'host1'], vms: ['multipass', 'exec', 'host1', '--'] }, reaches: 'external-and-pods' },
+  },
+  {
+    id: 'other-range',
+    label: `other · ${LAB.otherIp}`,
+    group: 'outside',
+    outside: {
+      ip: LAB.otherIp,
+      argv: { kind: ['docker', 'exec', 'host2'], vms: ['multipass', 'exec', 'host1', '--'] },
+      curlArgs: { vms: ['--interface', LAB.otherIp] },
+      reaches: 'external',
+      unprobed: `not probed: ${LAB.otherIp} has a route to the LoadBalancer range only, not to pod addresses (a timeout would be routing, not policy)`,
+    },
+  },
+]
+
+const service = (id: string): MatrixTarget => ({
+  id, label: `${id}:9080`, kind: 'http', namespace: LAB.namespace, service: id, selector: `app=${id}`, port: 9080, protocol: 'TCP',
+})
+
+export const MATRIX_TARGETS: MatrixTarget[] = [
+  { ...service('productpage'), external: { ip: LAB.lbIp, port: 80 } },
+  service('details'),
+  service('reviews'),
+  service('ratings'),
+  { id: 'dns', label: 'kube-dns:53', kind: 'dns', namespace: 'kube-system', service: 'kube-dns', selector: 'k8s-app=kube-dns', port: 53, protocol: 'UDP' },
+]
+
+export const PROBE_TIMEOUT_SECONDS = 2
+
+export const reachMatrix: ProbeMatrixAction = {
+  id: MATRIX_ID,
+  title: 'Who reaches whom: expected (engine on the live policies) vs observed (a probe per cell)',
+  kind: 'probe-matrix',
+  sources: MATRIX_SOURCES,
+  targets: MATRIX_TARGETS,
+  probeTimeoutSeconds: PROBE_TIMEOUT_SECONDS,
+  // 45 probed cells: all at once, so a run takes about one probe timeout (denied probes wait it out). 48 exec
+  // streams are light work for an API server and three kubelets; the bound guards against a much bigger catalog.
+  concurrency: 48,
+  debugImage: DEBUG_IMAGE,
+  manifestsDir: 'manifests',
+  // reads dev1, default, kube-system; execs in dev1 and default; adds the debug container to dev1's bookinfo pods
+  namespaces: [LAB.namespace, LAB.otherNamespace, 'kube-system'],
+  kubectl: `kubectl exec -n dev1 <pod> -c reach-probe -- timeout ${PROBE_TIMEOUT_SECONDS + 1} wget -q -T ${PROBE_TIMEOUT_SECONDS} -O /dev/null http://<service>.dev1.svc.cluster.local:9080/   # every cell at once`,
+  timeoutMs: 120_000,
+}
+
+// ---- the policy steps, each re-running the matrix when it succeeds ----------------------------------------------
+
+// The steps themselves are demo.ts's `policy-<step>-apply` / `-delete` actions, each with `then: 'reach-matrix'`.
+export const stepApplyId = (step: string): string => `policy-${step}-apply`
+export const stepRemoveId = (step: string): string => `policy-${step}-delete`
+export const policyStepActions: Array<ApplyAction | DeleteAction> = [...policyApply, ...policyDelete]
+
+export const matrixActions: Action[] = [reachMatrix]
+
+// ---- validation (called by the Catalog at start-up) ---------------------------------------------------------------
+
+const ID = /^[a-z0-9][a-z0-9-]{0,62}$/
+
+/** Problems with a probe-matrix action, one line each. */
+export function matrixProblems(action: ProbeMatrixAction, repoRoot: string): string[] {
+  const problems: string[] = []
+  const say = (m: string) => problems.push(`${action.id}: ${m}`)
+  if (action.sources.length === 0 || action.targets.length === 0) say('needs sources and targets')
+  if (action.sources.length > 64 || action.targets.length > 32) say('at most 64 sources and 32 targets')
+  for (const [what, list] of [['source', action.sources], ['target', action.targets]] as const) {
+    const ids = list.map((x) => x.id)
+    for (const id of ids) if (!ID.test(id)) say(`${what} id "${id}" must be lower-case words joined by "-"`)
+    if (new Set(ids).size !== ids.length) say(`${what} ids must be unique`)
+  }
+  for (const s of action.sources) {
+    if (!!s.pod === !!s.outside) say(`source ${s.id} must be either a pod or an outside client`)
+    if (s.pod && !action.namespaces.includes(s.pod.namespace)) say(`source ${s.id} is in ${s.pod.namespace}, which is not in its namespaces`)
+    if (s.outside) {
+      for (const lab of ['kind', 'vms'] as const) {
+        if (!(HOST_PROGRAMS as readonly string[]).includes(s.outside.argv[lab][0])) say(`source ${s.id}: ${s.outside.argv[lab][0]} is not an allowed host program`)
+      }
+      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(s.outside.ip)) say(`source ${s.id}: ${s.outside.ip} is not an IPv4 address`)
+    }
+  }
+  for (const t of action.targets) {
+    if (!action.namespaces.includes(t.namespace)) say(`target ${t.id} is in ${t.namespace}, which is not in its namespaces`)
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(t.service)) say(`target ${t.id}: "${t.service}" is not a Service name`)
+    if (t.kind === 'dns' && t.protocol !== 'UDP') say(`target ${t.id}: DNS probes use UDP`)
+  }
+  if (!(Number.isInteger(action.probeTimeoutSeconds) && action.probeTimeoutSeconds >= 1 && action.probeTimeoutSeconds <= 30)) say('probeTimeoutSeconds must be a whole number within [1, 30]')
+  if (!(Number.isInteger(action.concurrency) && action.concurrency >= 1 && action.concurrency <= 128)) say('concurrency must be within [1, 128]')
+  if (!/^[a-z0-9./:@_-]+$/.test(action.debugImage)) say(`debugImage "${action.debugImage}" is not an image reference`)
+  if (!existsSync(resolve(repoRoot, action.manifestsDir))) say(`manifestsDir ${action.manifestsDir} does not exist`)
+  if (action.timeoutMs < (action.probeTimeoutSeconds + 10) * 1000) say('timeoutMs leaves no room for one round of probes')
+  return problems
+}

@@ -1,0 +1,134 @@
+// The matrix slide in a real browser against the fake API server: before any run it shows the expectation from
+// manifests/ (and says so); "Probe all" fills the cells as probes finish, mismatches stand out, hovering explains a
+// cell; a PolicyStep's Apply re-runs the matrix by itself.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Locator } from 'playwright-core'
+import { startFakeKube } from '../fakeKube/server.ts'
+import type { FakeKube } from '../fakeKube/server.ts'
+import type { DemoServer } from '../../demo-server/src/server.ts'
+import { labObjects } from '../support/labObjects.ts'
+import { labExecHandler, labPolicies, timedOutScript } from '../support/matrixLab.ts'
+import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
+import type { RunningDeck } from '../support/deck.ts'
+
+const entry = process.env.DECK_ENTRY ?? 'slides.md'
+let deck: RunningDeck
+let fake: FakeKube
+let browser: Browser
+let server: DemoServer
+
+before(async () => {
+  deck = await startDeck({ token: 'matrix-browser-token-0123456789', demoPort: await freePort(), entry })
+  // every lab policy but step 3 (details), which the slide's PolicyStep applies
+  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['50-policy-default-deny', '51-policy-productpage', '53-policy-reviews', '54-policy-ratings', '55-policy-outside-range'])] })
+  // denied probes take a while (they wait out their timeout); one cell disagrees with the policies
+  fake.onExec(labExecHandler({
+    deniedMs: 700,
+    allowedMs: 20,
+    override: (row, col) => {
+      if (row === 'alpine-default' && col === 'ratings') return { steps: [{ delayMs: 20 }], exitCode: 0 }
+      // productpage → details connects only once step 3 (details' ingress) is in the cluster
+      const step3 = fake.objects().some((o) => (o as { metadata: { name: string }; apiVersion: string }).apiVersion === 'projectcalico.org/v3' && (o as { metadata: { name: string } }).metadata.name === 'details')
+      if (row === 'productpage' && col === 'details' && !step3) return timedOutScript(700)
+      return undefined
+    },
+  }))
+  server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null }, storeDir: mkdtempSync(join(tmpdir(), 'matrix-browser-')) })
+  browser = await launchBrowser()
+})
+after(async () => {
+  await browser?.close()
+  await server?.close()
+  await fake?.close()
+  await deck?.stop()
+})
+
+const count = (l: Locator) => l.count()
+
+test('the matrix slide: expected from manifests first, then cells fill live, the mismatch marked, hover explains', async () => {
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  const errors = watchErrors(page)
+  await page.goto(`${deck.deckUrl}/demo-matrix`)
+  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix"]').first()
+  await matrix.waitFor({ timeout: 60_000 })
+
+  // before any run: the engine on manifests/, labelled as such; no observation
+  await matrix.locator('[data-testid="expected-source"]').getByText('expected (from manifests, not read from a cluster)').waitFor()
+  assert.equal(await matrix.getAttribute('data-source'), 'manifests')
+  assert.equal(await count(matrix.locator('td.pm-cell')), 50)
+  assert.equal(await count(matrix.locator('td.pm-cell[data-observed="allowed"], td.pm-cell[data-observed="denied"]')), 0)
+  assert.equal(await matrix.getByTestId('label').innerText(), 'not run yet')
+  assert.equal(await matrix.locator('td[data-cell="productpage|details"]').getAttribute('data-expected'), 'allowed')
+
+  // live: the cells fill as probes finish (fast allowed ones first, denied ones after their timeout)
+  await matrix.getByTestId('run').click()
+  await matrix.locator('td[data-cell="productpage|reviews"][data-state="match"]').waitFor({ timeout: 15_000 })
+  const pendingMidway = await count(matrix.locator('td[data-state="pending"]'))
+  assert.ok(pendingMidway > 0, 'some cells are still being probed while others are filled')
+  assert.match(await matrix.getByTestId('progress').innerText(), /^\d+\/45 probed$/)
+  await matrix.getByTestId('progress').getByText(/^45 probes · \d+\.\d s · 1 mismatch/).waitFor({ timeout: 20_000 })
+  assert.equal(await matrix.getByTestId('label').innerText(), 'live')
+  assert.match(await matrix.getByTestId('expected-source').innerText(), /^expected: the engine on the policies live in the cluster at .* \(6 policies\)$/)
+  assert.equal(await matrix.getAttribute('data-source'), 'cluster')
+
+  // the one disagreement stands out; the rest agree or could not be checked (no docker daemon for the outside rows)
+  const mismatch = matrix.locator('td[data-state="mismatch"]')
+  assert.equal(await count(mismatch), 1)
+  assert.equal(await mismatch.getAttribute('data-cell'), 'alpine-default|ratings')
+  assert.ok(await mismatch.locator('.pm-ne').isVisible())
+  assert.equal(await count(matrix.locator('td[data-state="pending"]')), 0)
+  assert.equal(await count(matrix.locator('td[data-state="match"]')), 39, '40 pod cells agree but the mismatch')
+  const errorCells = await matrix.locator('td[data-state="error"]').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-cell') ?? ''))
+  assert.ok(errorCells.every((c) => c.startsWith('host1|') || c.startsWith('other-range|')), `only the outside rows may fail to probe here: ${errorCells.join(', ')}`)
+  // with step 3 not applied yet, productpage → details is denied by details' ingress (default deny): expected and seen
+  const pd = matrix.locator('td[data-cell="productpage|details"]')
+  assert.equal(await pd.getAttribute('data-expected'), 'denied')
+
+  // hover: the engine's reason and the probe's command and output
+  await mismatch.hover()
+  const detail = matrix.getByTestId('detail')
+  await detail.getByText(/denied at end of tier default/).waitFor()
+  assert.match(await detail.innerText(), /\$ kubectl exec -n default alpine -c alpine -- timeout 3 wget -q -T 2 -O \/dev\/null http:\/\/ratings\.dev1\.svc\.cluster\.local:9080\//)
+  assert.match(await mismatch.getAttribute('title') ?? '', /expected: denied[\s\S]*observed: allowed/)
+  assert.deepEqual(errors, [])
+  await page.close()
+})
+
+test('PolicyStep: the highlighted policy fits its box; Apply applies it and the matrix re-runs by itself', async () => {
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  const errors = watchErrors(page)
+  await page.goto(`${deck.deckUrl}/demo-matrix`)
+  const step = page.locator('.slidev-page .policy-step[data-apply="policy-details-apply"]').first()
+  await step.waitFor({ timeout: 60_000 })
+  const code = step.locator('.ps-code pre')
+  await code.getByText("selector: app == 'details'").waitFor()
+  assert.ok(!(await code.innerText()).includes('# 52'), 'the file’s comment header is folded away')
+  assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'no hidden text to the right')
+  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix"]').first()
+  const before = await matrix.getAttribute('data-run')
+  assert.ok(before, 'the first test’s run is shown')
+
+  await step.getByTestId('apply').click()
+  await step.getByTestId('state').getByText(/^applied at /).waitFor({ timeout: 10_000 })
+  await step.getByTestId('output').getByText('networkpolicy.projectcalico.org/details serverside-applied').waitFor()
+  await step.getByTestId('matrix-state').getByText(/matrix re-ran: 45 probes/).waitFor({ timeout: 20_000 })
+  const after = await matrix.getAttribute('data-run')
+  assert.ok(after && after !== before, 'a new matrix run is shown')
+  // the matrix now reads step 3 from the cluster: productpage → details is expected allowed, and seen so
+  const pd = matrix.locator('td[data-cell="productpage|details"]')
+  assert.equal(await pd.getAttribute('data-expected'), 'allowed')
+  assert.equal(await pd.getAttribute('data-state'), 'match')
+
+  // comments on demand, wrapped (never hidden to the right); the slide itself never overflows
+  await step.getByTestId('comments').click()
+  await code.getByText(/^# 52 — Policy step 3/).waitFor()
+  assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'comments wrap')
+  const layout = page.locator('.slidev-page .slidev-layout').first()
+  assert.ok(await layout.evaluate((el) => el.scrollHeight <= el.clientHeight + 2 && el.scrollWidth <= el.clientWidth + 2), 'the slide fits its canvas')
+  assert.deepEqual(errors, [])
+  await page.close()
+})

@@ -1,0 +1,132 @@
+// PolicyStep's server side: an apply/delete step with `then` re-runs the matrix once when it succeeds — once however
+// many windows watch or click, once more if the matrix was already running, never after a failure.
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startFakeKube } from '../fakeKube/server.ts'
+import type { FakeKube, KubeObject } from '../fakeKube/server.ts'
+import { startDemoServer } from '../../demo-server/src/server.ts'
+import type { DemoServer } from '../../demo-server/src/server.ts'
+import { Catalog } from '../../demo-server/src/catalog/index.ts'
+import { MATRIX_ID, policyStepActions, reachMatrix, stepApplyId, stepRemoveId } from '../../demo-server/src/catalog/matrix.ts'
+import type { Action, ProbeMatrixAction } from '../../demo-server/src/catalog/types.ts'
+import { parseMatrixText } from '../../demo-server/src/probe/cells.ts'
+import type { ExitMessage, ServerMessage } from '../../demo-server/src/protocol.ts'
+import { connectDeck } from '../support/wsClient.ts'
+import type { TestDeck } from '../support/wsClient.ts'
+import { labObjects } from '../support/labObjects.ts'
+import { labExecHandler, labPolicies, REPO } from '../support/matrixLab.ts'
+
+const token = 'matrix-steps-token-0123456789'
+const origin = 'http://localhost:3030'
+let fake: FakeKube
+let server: DemoServer
+const decks: TestDeck[] = []
+const APPLY = stepApplyId('details')
+const REMOVE = stepRemoveId('details')
+
+const matrix: ProbeMatrixAction = { ...reachMatrix, probeTimeoutSeconds: 1, timeoutMs: 60_000 }
+
+before(async () => {
+  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['50-policy-default-deny', '51-policy-productpage'])] })
+  server = await startDemoServer({
+    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
+    token,
+    allowedOrigins: [origin],
+    repoRoot: REPO,
+    storeDir: join(mkdtempSync(join(tmpdir(), 'matrix-steps-')), '.runs'),
+    actions: [matrix, ...policyStepActions],
+  })
+})
+after(async () => {
+  for (const deck of decks) deck.close()
+  await server.close()
+  await fake.close()
+})
+beforeEach(() => fake.onExec(labExecHandler({ deniedMs: 30, allowedMs: 5 })))
+
+async function deck(...subscribe: string[]): Promise<TestDeck> {
+  const d = await connectDeck(server.url, token, origin)
+  decks.push(d)
+  for (const action of subscribe) d.send({ type: 'subscribe', action })
+  for (const action of subscribe) await d.waitFor((m) => m.type === 'state' && m.action === action)
+  return d
+}
+const exitOf = (action: string) => (m: ServerMessage): m is ExitMessage => m.type === 'exit' && m.action === action
+/** Distinct runs of `action` this deck saw start. */
+const runsSeen = (d: TestDeck, action: string) => new Set(d.messages.flatMap((m) => (m.type === 'state' && m.action === action && m.run?.status === 'running' ? [m.run.id] : [])))
+const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.name === 'details')
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+test('the step actions chain to the matrix; the catalog refuses a `then` that names nothing', () => {
+  for (const a of policyStepActions) assert.equal(a.then, MATRIX_ID, a.id)
+  const bad: Action = { ...policyStepActions[0]!, then: 'no-such-action' }
+  assert.throws(() => new Catalog([matrix, bad], REPO), /then "no-such-action" must name another action/)
+  assert.throws(() => new Catalog([{ ...bad, then: bad.id }], REPO), /must name another action/)
+})
+
+test('two windows click Apply: one apply, then exactly one matrix run, seen by both, on the new policy', async () => {
+  const a = await deck(APPLY, MATRIX_ID)
+  const b = await deck(APPLY, MATRIX_ID)
+  const execsBefore = fake.execRequests.length
+  a.send({ type: 'run', action: APPLY })
+  b.send({ type: 'run', action: APPLY })
+  const [applyA, applyB] = await Promise.all([a.waitFor(exitOf(APPLY)), b.waitFor(exitOf(APPLY))])
+  assert.equal(applyA.runId, applyB.runId, 'the second click joined the first apply')
+  assert.equal(applyA.status, 'succeeded')
+  assert.ok(detailsPolicy(), 'the policy is in the API server')
+  const [mA, mB] = await Promise.all([a.waitFor(exitOf(MATRIX_ID), 20_000), b.waitFor(exitOf(MATRIX_ID), 20_000)])
+  assert.equal(mA.runId, mB.runId)
+  assert.equal(mA.status, 'succeeded')
+  await sleep(200) // would a second matrix run start?
+  assert.equal(runsSeen(a, MATRIX_ID).size, 1)
+  assert.equal(runsSeen(b, MATRIX_ID).size, 1)
+  assert.equal(fake.execRequests.length - execsBefore, 40, 'one matrix worth of pod probes reached the API server')
+  const p = parseMatrixText(server.store.get(MATRIX_ID).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
+  assert.ok(p.expected?.policies.includes('NetworkPolicy dev1/details'), 'the matrix read the cluster after the apply')
+})
+
+test('Remove: the policy goes, and the matrix re-runs without it', async () => {
+  const d = await deck(REMOVE, MATRIX_ID)
+  d.send({ type: 'run', action: REMOVE })
+  assert.equal((await d.waitFor(exitOf(REMOVE))).status, 'succeeded')
+  assert.equal(detailsPolicy(), undefined)
+  const m = await d.waitFor(exitOf(MATRIX_ID), 20_000)
+  assert.equal(m.status, 'succeeded')
+  const p = parseMatrixText(server.store.get(MATRIX_ID).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
+  assert.ok(!p.expected?.policies.includes('NetworkPolicy dev1/details'))
+})
+
+test('a matrix already running when the step lands runs once more after it, reading the new policy', async () => {
+  fake.onExec(labExecHandler({ deniedMs: 400, allowedMs: 5 }))
+  const d = await deck(APPLY, MATRIX_ID)
+  d.send({ type: 'run', action: MATRIX_ID })
+  await d.waitFor((m) => m.type === 'state' && m.action === MATRIX_ID && m.run?.status === 'running')
+  d.send({ type: 'run', action: APPLY })
+  assert.equal((await d.waitFor(exitOf(APPLY))).status, 'succeeded')
+  const deadline = Date.now() + 20_000
+  while (d.messages.filter(exitOf(MATRIX_ID)).length < 2 && Date.now() < deadline) await sleep(20)
+  const exits = d.messages.filter(exitOf(MATRIX_ID))
+  assert.equal(exits.length, 2, 'the running matrix, then one more')
+  assert.equal(runsSeen(d, MATRIX_ID).size, 2)
+  const p = parseMatrixText(server.store.get(MATRIX_ID).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
+  assert.ok(p.expected?.policies.includes('NetworkPolicy dev1/details'))
+  await sleep(300)
+  assert.equal(runsSeen(d, MATRIX_ID).size, 2, 'and no third')
+})
+
+test('a step that fails does not re-run the matrix', async () => {
+  const undo = fake.respond({ method: 'DELETE', pathPrefix: '/apis/projectcalico.org/v3/namespaces/dev1/networkpolicies/details' }, 500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, message: 'etcdserver: request timed out' })
+  try {
+    const d = await deck(REMOVE, MATRIX_ID)
+    d.send({ type: 'run', action: REMOVE })
+    const exit = await d.waitFor(exitOf(REMOVE))
+    assert.equal(exit.status, 'failed')
+    await sleep(300)
+    assert.equal(runsSeen(d, MATRIX_ID).size, 0)
+  } finally {
+    undo()
+  }
+})
