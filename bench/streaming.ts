@@ -33,7 +33,7 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
     const action = 'probe-ratings-productpage'
     const root = page.locator(`.slidev-page [data-action="${action}"]`).first()
     await root.getByTestId('run').waitFor({ timeout: 60_000 })
-    await page.locator('[data-testid="cluster-status"][data-mode="live"]').first().waitFor()
+    await page.locator('[data-testid="cluster-status"][data-mode="live"]:visible').first().waitFor()
 
     // 1. latency: 200 lines, 15 ms apart, each carrying the wall-clock time the fake API server sent it
     await page.evaluate(() => {

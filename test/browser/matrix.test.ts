@@ -53,7 +53,7 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const errors = watchErrors(page)
   await page.goto(`${deck.deckUrl}/demo-matrix`)
-  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix"]').first()
+  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix"]:visible').first()
   await matrix.waitFor({ timeout: 60_000 })
 
   // before any run: the engine on manifests/, labelled as such; no observation
@@ -102,13 +102,13 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const errors = watchErrors(page)
   await page.goto(`${deck.deckUrl}/demo-matrix`)
-  const step = page.locator('.slidev-page .policy-step[data-apply="policy-details-apply"]').first()
+  const step = page.locator('.slidev-page .policy-step[data-apply="policy-details-apply"]:visible').first()
   await step.waitFor({ timeout: 60_000 })
   const code = step.locator('.ps-code pre')
   await code.getByText("selector: app == 'details'").waitFor()
   assert.ok(!(await code.innerText()).includes('# 52'), 'the file’s comment header is folded away')
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'no hidden text to the right')
-  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix"]').first()
+  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix"]:visible').first()
   const before = await matrix.getAttribute('data-run')
   assert.ok(before, 'the first test’s run is shown')
 
@@ -127,7 +127,7 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   await step.getByTestId('comments').click()
   await code.getByText(/^# 52 — Policy step 3/).waitFor()
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'comments wrap')
-  const layout = page.locator('.slidev-page .slidev-layout').first()
+  const layout = page.locator('.slidev-page .slidev-layout:visible').first()
   assert.ok(await layout.evaluate((el) => el.scrollHeight <= el.clientHeight + 2 && el.scrollWidth <= el.clientWidth + 2), 'the slide fits its canvas')
   assert.deepEqual(errors, [])
   await page.close()

@@ -68,9 +68,23 @@ test('every slide fits its canvas, in light and dark, with no console errors', a
         if (el.scrollHeight > el.clientHeight + 2) found.push({ what: 'slide (vertical)', by: `${el.scrollHeight - el.clientHeight}px` })
         if (el.scrollWidth > el.clientWidth + 2) found.push({ what: 'slide (horizontal)', by: `${el.scrollWidth - el.clientWidth}px` })
         const box = el.getBoundingClientRect()
+        /** what of the element can be seen: its box cut by every ancestor that clips (a scroll box shows part of it) */
+        const visibleRect = (node: Element) => {
+          const r = node.getBoundingClientRect()
+          let { bottom, right } = r
+          for (let a = node.parentElement; a && a !== el; a = a.parentElement) {
+            const style = getComputedStyle(a)
+            if (style.overflowX !== 'visible' || style.overflowY !== 'visible') {
+              const c = a.getBoundingClientRect()
+              bottom = Math.min(bottom, c.bottom)
+              right = Math.min(right, c.right)
+            }
+          }
+          return { width: r.width, height: r.height, bottom, right }
+        }
         for (const child of Array.from(el.querySelectorAll('pre, .mermaid, svg, table, img'))) {
           if (child.closest('[data-testid="output"]')) continue // live output scrolls on purpose
-          const r = child.getBoundingClientRect()
+          const r = visibleRect(child)
           if (r.width === 0 || r.height === 0) continue
           if (r.bottom > box.bottom + 2 || r.right > box.right + 2) found.push({ what: child.tagName.toLowerCase(), by: `${Math.round(Math.max(r.bottom - box.bottom, r.right - box.right))}px outside` })
           if (child.tagName === 'PRE' && child.scrollWidth > child.clientWidth + 2) found.push({ what: 'code block (hidden text)', by: `${child.scrollWidth - child.clientWidth}px` })
