@@ -179,9 +179,14 @@ export interface PreflightAction {
 export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction // eslint-disable-line @typescript-eslint/no-explicit-any
 export type ActionKind = Action['kind']
 
+/** An argv as one would type it in a POSIX shell (single quotes where needed). */
+export function shellLine(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ')
+}
+
 /** The command line shown on the slide for a host action (what the presenter would type). */
 export function hostCommandLine(action: HostAction, lab: Lab): string {
-  return action.argv[lab].map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ')
+  return shellLine(action.argv[lab])
 }
 
 /** The line shown on the slide: the kubectl equivalent, or for a host action its own command. */

@@ -8,6 +8,7 @@
 // - past the last tier, the endpoint's profiles apply: for a Kubernetes pod, kns.<namespace>, which allows.
 // An address outside the cluster has no policy of its own: only the pod side is evaluated. A pod talking
 // to its own IP never leaves its network namespace, so no policy sees it (the e2e suite's AllowLoopback).
+import type { ReachResult } from './caseFile.ts'
 import type { CompiledPolicy, Direction, Packet, Peer, PolicySet, RuleAction } from './compiled.ts'
 import { CaseError, parseIPv4, PROTOCOLS, type ClusterModel, type Pod, type Protocol } from './model.ts'
 import { compilePolicies } from './policySet.ts'
@@ -38,13 +39,8 @@ export interface Verdict {
   readonly reason: string
 }
 
-export interface ProbeResult {
-  readonly from: string
-  readonly to: string
-  readonly port: number
-  readonly protocol: Protocol
-  readonly allowed: boolean
-  readonly reason: string
+/** A `reach` result with the verdict of each side. */
+export interface ProbeResult extends ReachResult {
   readonly egress: Verdict
   readonly ingress: Verdict
 }

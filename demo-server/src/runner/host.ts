@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder'
 import { HOST_PROGRAMS } from '../catalog/types.ts'
 import type { HostAction, Lab } from '../catalog/types.ts'
 import type { Outcome, Sink } from './outcome.ts'
+import { runHostCommand } from './hostCommand.ts'
 
 export function runHost(action: HostAction, lab: Lab, sink: Sink, signal: AbortSignal): Promise<Outcome> {
   return runAllowedProgram(action.argv[lab], sink, signal)
@@ -12,15 +13,8 @@ export function runHost(action: HostAction, lab: Lab, sink: Sink, signal: AbortS
 
 /** The output and exit code of an allow-listed argv (the preflight's outside-client checks), bounded in time. */
 export async function collectAllowedProgram(argv: readonly string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), timeoutMs)
-  const outcome = await runAllowedProgram(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), info: () => {} }, controller.signal)
-  clearTimeout(timer)
-  if (outcome.status === 'succeeded') return { code: 0, stdout, stderr }
-  const why = outcome.status === 'cancelled' ? `no answer within ${timeoutMs} ms` : (outcome.error?.message ?? 'failed')
-  return { code: outcome.exitCode ?? 127, stdout, stderr: stderr || why }
+  const r = await runHostCommand(argv, { timeoutMs, signal: new AbortController().signal })
+  return { code: r.exitCode ?? 127, stdout: r.stdout, stderr: r.stderr || (r.failure ?? '') }
 }
 
 /** Starts argv[0] — only if it is one of HOST_PROGRAMS — with no shell; cancel kills it. */

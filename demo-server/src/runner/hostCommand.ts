@@ -3,18 +3,12 @@
 // (an allow-listed program) + a curl command the server builds from catalog values only (addresses, ports, whole
 // seconds) — never anything the deck sent. Started with execFile: no shell, so nothing is ever interpreted.
 import { execFile } from 'node:child_process'
-import { HOST_PROGRAMS } from '../catalog/types.ts'
+import { HOST_PROGRAMS, shellLine } from '../catalog/types.ts'
+import type { CapturedExec } from '../probe/podExec.ts'
 import type { Lab, MatrixSource, MatrixTarget } from '../catalog/types.ts'
 
-export interface HostResult {
-  /** false: the program could not be started (not installed, not allowed) */
-  started: boolean
-  exitCode: number | undefined
-  stdout: string
-  stderr: string
-  failure?: string
-  ms: number
-}
+/** Same shape as a captured pod exec: `started` false when the program could not start (not installed, not allowed). */
+export type HostResult = CapturedExec
 
 /** Values the server puts into an argv: addresses, ports, numbers. Anything else is a bug, refused. */
 const SAFE_VALUE = /^[A-Za-z0-9.:/_%{}-]+$/
@@ -39,9 +33,7 @@ export function outsideUrl(target: MatrixTarget, podIp: string | undefined): str
 }
 
 /** The command as one would type it (for the slide's hover text). */
-export function shellLine(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ')
-}
+export { shellLine }
 
 /** Runs an allow-listed argv with execFile (no shell); kills it after `timeoutMs` or on abort. */
 export function runHostCommand(argv: readonly string[], options: { timeoutMs: number; signal: AbortSignal }): Promise<HostResult> {
