@@ -53,7 +53,7 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const errors = watchErrors(page)
   await page.goto(`${deck.deckUrl}/demo-matrix`)
-  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix"]:visible').first()
+  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix-step-3"]:visible').first()
   await matrix.waitFor({ timeout: 60_000 })
 
   // before any run: the engine on manifests/, labelled as such; no observation
@@ -108,7 +108,7 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   await code.getByText("selector: app == 'details'").waitFor()
   assert.ok(!(await code.innerText()).includes('# 52'), 'the file’s comment header is folded away')
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'no hidden text to the right')
-  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix"]:visible').first()
+  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix-step-3"]:visible').first()
   const before = await matrix.getAttribute('data-run')
   assert.ok(before, 'the first test’s run is shown')
 

@@ -10,7 +10,7 @@ import type { FakeKube, KubeObject } from '../fakeKube/server.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { Catalog } from '../../demo-server/src/catalog/index.ts'
-import { MATRIX_ID, policyStepActions, reachMatrix, stepApplyId, stepRemoveId } from '../../demo-server/src/catalog/matrix.ts'
+import { matrixActions, matrixAfterSteps, policyStepActions, reachMatrix, stepApplyId, stepRemoveId } from '../../demo-server/src/catalog/matrix.ts'
 import type { Action, ProbeMatrixAction } from '../../demo-server/src/catalog/types.ts'
 import { parseMatrixText } from '../../demo-server/src/probe/cells.ts'
 import type { ExitMessage, ServerMessage } from '../../demo-server/src/protocol.ts'
@@ -28,6 +28,11 @@ const APPLY = stepApplyId('details')
 const REMOVE = stepRemoveId('details')
 
 const matrix: ProbeMatrixAction = { ...reachMatrix, probeTimeoutSeconds: 1, timeoutMs: 60_000 }
+/** every demo moment's matrix, fast */
+const matrices = matrixActions.map((m) => ({ ...(m as ProbeMatrixAction), probeTimeoutSeconds: 1, timeoutMs: 60_000 }))
+/** details is step 3: applying it re-runs the matrix of moment 3, removing it the one of moment 2 */
+const AFTER_APPLY = matrixAfterSteps(3)
+const AFTER_REMOVE = matrixAfterSteps(2)
 
 before(async () => {
   fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['50-policy-default-deny', '51-policy-productpage'])] })
@@ -37,7 +42,7 @@ before(async () => {
     allowedOrigins: [origin],
     repoRoot: REPO,
     storeDir: join(mkdtempSync(join(tmpdir(), 'matrix-steps-')), '.runs'),
-    actions: [matrix, ...policyStepActions],
+    actions: [...matrices, ...policyStepActions],
   })
 })
 after(async () => {
@@ -61,15 +66,19 @@ const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVe
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 test('the step actions chain to the matrix; the catalog refuses a `then` that names nothing', () => {
-  for (const a of policyStepActions) assert.equal(a.then, MATRIX_ID, a.id)
+  for (const [i, a] of policyStepActions.entries()) {
+    const step = (i % 6) + 1
+    assert.equal(a.then, a.kind === 'apply' ? matrixAfterSteps(step) : matrixAfterSteps(step - 1), a.id)
+  }
+  assert.equal(matrixAfterSteps(6), reachMatrix.id, 'after the last step: the summary matrix')
   const bad: Action = { ...policyStepActions[0]!, then: 'no-such-action' }
   assert.throws(() => new Catalog([matrix, bad], REPO), /then "no-such-action" must name another action/)
   assert.throws(() => new Catalog([{ ...bad, then: bad.id }], REPO), /must name another action/)
 })
 
 test('two windows click Apply: one apply, then exactly one matrix run, seen by both, on the new policy', async () => {
-  const a = await deck(APPLY, MATRIX_ID)
-  const b = await deck(APPLY, MATRIX_ID)
+  const a = await deck(APPLY, AFTER_APPLY)
+  const b = await deck(APPLY, AFTER_APPLY)
   const execsBefore = fake.execRequests.length
   a.send({ type: 'run', action: APPLY })
   b.send({ type: 'run', action: APPLY })
@@ -77,55 +86,55 @@ test('two windows click Apply: one apply, then exactly one matrix run, seen by b
   assert.equal(applyA.runId, applyB.runId, 'the second click joined the first apply')
   assert.equal(applyA.status, 'succeeded')
   assert.ok(detailsPolicy(), 'the policy is in the API server')
-  const [mA, mB] = await Promise.all([a.waitFor(exitOf(MATRIX_ID), 20_000), b.waitFor(exitOf(MATRIX_ID), 20_000)])
+  const [mA, mB] = await Promise.all([a.waitFor(exitOf(AFTER_APPLY), 20_000), b.waitFor(exitOf(AFTER_APPLY), 20_000)])
   assert.equal(mA.runId, mB.runId)
   assert.equal(mA.status, 'succeeded')
   await sleep(200) // would a second matrix run start?
-  assert.equal(runsSeen(a, MATRIX_ID).size, 1)
-  assert.equal(runsSeen(b, MATRIX_ID).size, 1)
+  assert.equal(runsSeen(a, AFTER_APPLY).size, 1)
+  assert.equal(runsSeen(b, AFTER_APPLY).size, 1)
   assert.equal(fake.execRequests.length - execsBefore, 40, 'one matrix worth of pod probes reached the API server')
-  const p = parseMatrixText(server.store.get(MATRIX_ID).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
+  const p = parseMatrixText(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
   assert.ok(p.expected?.policies.includes('NetworkPolicy dev1/details'), 'the matrix read the cluster after the apply')
 })
 
 test('Remove: the policy goes, and the matrix re-runs without it', async () => {
-  const d = await deck(REMOVE, MATRIX_ID)
+  const d = await deck(REMOVE, AFTER_REMOVE)
   d.send({ type: 'run', action: REMOVE })
   assert.equal((await d.waitFor(exitOf(REMOVE))).status, 'succeeded')
   assert.equal(detailsPolicy(), undefined)
-  const m = await d.waitFor(exitOf(MATRIX_ID), 20_000)
+  const m = await d.waitFor(exitOf(AFTER_REMOVE), 20_000)
   assert.equal(m.status, 'succeeded')
-  const p = parseMatrixText(server.store.get(MATRIX_ID).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
+  const p = parseMatrixText(server.store.get(AFTER_REMOVE).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
   assert.ok(!p.expected?.policies.includes('NetworkPolicy dev1/details'))
 })
 
 test('a matrix already running when the step lands runs once more after it, reading the new policy', async () => {
   fake.onExec(labExecHandler({ deniedMs: 400, allowedMs: 5 }))
-  const d = await deck(APPLY, MATRIX_ID)
-  d.send({ type: 'run', action: MATRIX_ID })
-  await d.waitFor((m) => m.type === 'state' && m.action === MATRIX_ID && m.run?.status === 'running')
+  const d = await deck(APPLY, AFTER_APPLY)
+  d.send({ type: 'run', action: AFTER_APPLY })
+  await d.waitFor((m) => m.type === 'state' && m.action === AFTER_APPLY && m.run?.status === 'running')
   d.send({ type: 'run', action: APPLY })
   assert.equal((await d.waitFor(exitOf(APPLY))).status, 'succeeded')
   const deadline = Date.now() + 20_000
-  while (d.messages.filter(exitOf(MATRIX_ID)).length < 2 && Date.now() < deadline) await sleep(20)
-  const exits = d.messages.filter(exitOf(MATRIX_ID))
+  while (d.messages.filter(exitOf(AFTER_APPLY)).length < 2 && Date.now() < deadline) await sleep(20)
+  const exits = d.messages.filter(exitOf(AFTER_APPLY))
   assert.equal(exits.length, 2, 'the running matrix, then one more')
-  assert.equal(runsSeen(d, MATRIX_ID).size, 2)
-  const p = parseMatrixText(server.store.get(MATRIX_ID).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
+  assert.equal(runsSeen(d, AFTER_APPLY).size, 2)
+  const p = parseMatrixText(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
   assert.ok(p.expected?.policies.includes('NetworkPolicy dev1/details'))
   await sleep(300)
-  assert.equal(runsSeen(d, MATRIX_ID).size, 2, 'and no third')
+  assert.equal(runsSeen(d, AFTER_APPLY).size, 2, 'and no third')
 })
 
 test('a step that fails does not re-run the matrix', async () => {
   const undo = fake.respond({ method: 'DELETE', pathPrefix: '/apis/projectcalico.org/v3/namespaces/dev1/networkpolicies/details' }, 500, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, message: 'etcdserver: request timed out' })
   try {
-    const d = await deck(REMOVE, MATRIX_ID)
+    const d = await deck(REMOVE, AFTER_REMOVE)
     d.send({ type: 'run', action: REMOVE })
     const exit = await d.waitFor(exitOf(REMOVE))
     assert.equal(exit.status, 'failed')
     await sleep(300)
-    assert.equal(runsSeen(d, MATRIX_ID).size, 0)
+    assert.equal(runsSeen(d, AFTER_REMOVE).size, 0)
   } finally {
     undo()
   }

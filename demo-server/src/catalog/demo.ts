@@ -100,10 +100,14 @@ export const POLICY_STEPS = [
   { id: 'outside-range', file: 'manifests/55-policy-outside-range.yaml', title: `Step 6 · productpage ← ${LAB.allowedRange} only` },
 ] as const
 
-/** The probe matrix every policy step re-runs when it succeeds (catalog/matrix.ts; the catalog checks the id exists). */
-const MATRIX_AFTER_STEP = 'reach-matrix'
+/**
+ * The probe matrix of the demo moment "the first n policy steps applied" (catalog/matrix.ts defines them; the catalog
+ * checks every `then` names one). Applying step k re-runs the matrix of moment k, removing it the one of moment k-1,
+ * so each slide — and the export — keeps its own last run. With every step applied it is the summary's `reach-matrix`.
+ */
+export const matrixAfterSteps = (n: number): string => (n >= POLICY_STEPS.length ? 'reach-matrix' : `reach-matrix-step-${n}`)
 
-export const policyApply: ApplyAction[] = POLICY_STEPS.map((step) => ({
+export const policyApply: ApplyAction[] = POLICY_STEPS.map((step, i) => ({
   id: `policy-${step.id}-apply`,
   title: step.title,
   kind: 'apply',
@@ -111,10 +115,10 @@ export const policyApply: ApplyAction[] = POLICY_STEPS.map((step) => ({
   namespaces: ['dev1'],
   kubectl: `kubectl apply --server-side -f ${step.file}`,
   timeoutMs: 15_000,
-  then: MATRIX_AFTER_STEP,
+  then: matrixAfterSteps(i + 1),
 }))
 
-export const policyDelete: DeleteAction[] = POLICY_STEPS.map((step) => ({
+export const policyDelete: DeleteAction[] = POLICY_STEPS.map((step, i) => ({
   id: `policy-${step.id}-delete`,
   title: `Remove: ${step.title}`,
   kind: 'delete',
@@ -122,7 +126,7 @@ export const policyDelete: DeleteAction[] = POLICY_STEPS.map((step) => ({
   namespaces: ['dev1'],
   kubectl: `kubectl delete -f ${step.file} --ignore-not-found`,
   timeoutMs: 15_000,
-  then: MATRIX_AFTER_STEP,
+  then: matrixAfterSteps(i),
 }))
 
 const reversedPolicyFiles = POLICY_STEPS.map((s) => s.file).reverse()

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { HOST_PROGRAMS } from './types.ts'
 import type { Action, ApplyAction, DeleteAction, MatrixSource, MatrixTarget, ProbeMatrixAction } from './types.ts'
-import { LAB, policyApply, policyDelete } from './demo.ts'
+import { LAB, matrixAfterSteps, POLICY_STEPS, policyApply, policyDelete } from './demo.ts'
 
 export const MATRIX_ID = 'reach-matrix'
 export const DEBUG_IMAGE = 'docker.io/library/busybox:1.36'
@@ -73,6 +73,7 @@ export const reachMatrix: ProbeMatrixAction = {
   concurrency: 48,
   debugImage: DEBUG_IMAGE,
   manifestsDir: 'manifests',
+  policyStepsApplied: POLICY_STEPS.length,
   // reads dev1, default, kube-system; execs in dev1 and default; adds the debug container to dev1's bookinfo pods
   namespaces: [LAB.namespace, LAB.otherNamespace, 'kube-system'],
   kubectl: `kubectl exec -n dev1 <pod> -c reach-probe -- timeout ${PROBE_TIMEOUT_SECONDS + 1} wget -q -T ${PROBE_TIMEOUT_SECONDS} -O /dev/null http://<service>.dev1.svc.cluster.local:9080/   # every cell at once`,
@@ -86,7 +87,16 @@ export const stepApplyId = (step: string): string => `policy-${step}-apply`
 export const stepRemoveId = (step: string): string => `policy-${step}-delete`
 export const policyStepActions: Array<ApplyAction | DeleteAction> = [...policyApply, ...policyDelete]
 
-export const matrixActions: Action[] = [reachMatrix]
+/** The same matrix at each earlier moment of the demo: before any policy (0), then after steps 1…5 (after 6: reachMatrix). */
+export const stepMatrices: ProbeMatrixAction[] = POLICY_STEPS.map((_, n) => ({
+  ...reachMatrix,
+  id: matrixAfterSteps(n),
+  title: n === 0 ? 'Who reaches whom before any policy: expected vs observed' : `Who reaches whom after step ${n}: expected vs observed`,
+  policyStepsApplied: n,
+}))
+
+export { matrixAfterSteps }
+export const matrixActions: Action[] = [...stepMatrices, reachMatrix]
 
 // ---- validation (called by the Catalog at start-up) ---------------------------------------------------------------
 

@@ -134,6 +134,11 @@ export interface ProbeMatrixAction extends ActionBase {
   debugImage: string
   /** offline expectation: the engine on this folder's YAML (relative to the repository root) */
   manifestsDir: string
+  /**
+   * the demo moment this matrix shows: how many policy steps (demo.ts POLICY_STEPS, in order) are applied. The offline
+   * expectation leaves the later step files out; omitted means every policy in manifestsDir.
+   */
+  policyStepsApplied?: number
 }
 
 /** Which lab the demo server talks to: the kind rehearsal or the VMs (chooses a host action's argv). */

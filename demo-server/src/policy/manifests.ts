@@ -208,8 +208,8 @@ const IGNORED_KINDS = new Set([
 ])
 
 /** Reads every *.yaml / *.yml under `dir` (sorted, recursive) and builds the lab model. Throws CaseError on bad policies. */
-export function modelFromManifests(dir: string): ManifestModel {
-  const files = yamlFiles(dir)
+export function modelFromManifests(dir: string, options: { skip?: (path: string) => boolean } = {}): ManifestModel {
+  const files = yamlFiles(dir).filter((path) => !options.skip?.(path))
   const notes: string[] = []
   const objects: { resource: K8sObject; file: string }[] = []
   for (const path of files) {

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { reachMatrix } from '../catalog/matrix.ts'
+import { reachMatrix, stepMatrices } from '../catalog/matrix.ts'
 import { expectedFromManifests, matchesSelector, probePlan } from './expected.ts'
 import { expectedLine } from './cells.ts'
 
@@ -56,4 +56,17 @@ test('offline: the engine on manifests/ gives exactly the intended flows', { ski
   assert.match(lb?.reason ?? '', /LoadBalancer 198\.19\.48\.10:80/)
   assert.equal(e.rows.length, 10)
   assert.equal(e.cols.length, 5)
+})
+
+test('each demo moment has its own offline expectation: nothing denied before the first step, least privilege after the last', async () => {
+  const before = expectedFromManifests(stepMatrices[0]!, repoRoot)
+  const verdicts = (line: typeof before, from: string, to: string) => line.cells.find((c) => c.from === from && c.to === to)?.expected
+  assert.equal(verdicts(before, 'alpine-default', 'productpage'), 'allowed', 'open baseline')
+  assert.equal(verdicts(before, 'ratings', 'productpage'), 'allowed')
+  const after = expectedFromManifests(reachMatrix, repoRoot)
+  assert.equal(verdicts(after, 'alpine-default', 'productpage'), 'denied')
+  assert.equal(verdicts(after, 'ratings', 'productpage'), 'denied')
+  const step1 = expectedFromManifests(stepMatrices[1]!, repoRoot)
+  assert.equal(verdicts(step1, 'productpage', 'details'), 'denied', 'default deny alone breaks the app')
+  assert.match(step1.notes.join(' '), /policy steps 1–1 applied/)
 })

@@ -2,11 +2,12 @@
 // Live, the model is read through client-node at the start of each run (namespaces, pods, service accounts,
 // networking.k8s.io/v1 NetworkPolicies, projectcalico.org/v3 Tiers, (Global)NetworkPolicies and (Global)NetworkSets);
 // offline, it is derived from manifests/ with every policy file applied.
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node'
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node'
 import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
 import { describeClusterError } from '../cluster.ts'
+import { POLICY_STEPS } from '../catalog/demo.ts'
 import { buildModel, CaseError, compilePolicies, Evaluator, modelFromManifests } from '../policy/index.ts'
 import type { ClusterModel, PolicySet, Pod, ProbeResult } from '../policy/index.ts'
 import type { NamespaceInput, PodInput, ServiceAccountInput } from '../policy/model.ts'
@@ -149,10 +150,13 @@ const nameOf = (r: unknown): string => {
   return `${o.kind ?? '?'} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? '?'}`
 }
 
-/** The engine on manifests/ with every policy step applied: what the matrix should show after the last step. */
+/** The engine on manifests/ with the matrix's policy steps applied (all of them unless it names a demo moment). */
 export function expectedFromManifests(action: ProbeMatrixAction, repoRoot: string): ExpectedLine {
   try {
-    const m = modelFromManifests(join(repoRoot, action.manifestsDir))
+    const steps = action.policyStepsApplied
+    const later = steps === undefined ? [] : POLICY_STEPS.slice(steps).map((s) => basename(s.file))
+    const m = modelFromManifests(join(repoRoot, action.manifestsDir), { skip: (path) => later.includes(basename(path)) })
+    const applied = steps === undefined || steps >= POLICY_STEPS.length ? 'every policy applied' : steps === 0 ? 'no policy step applied yet' : `policy steps 1–${steps} applied`
     const endpoints = new Map<string, string>()
     for (const s of action.sources) {
       if (!s.pod) continue
@@ -160,7 +164,7 @@ export function expectedFromManifests(action: ProbeMatrixAction, repoRoot: strin
       if (pod) endpoints.set(s.id, pod.key)
     }
     const notes = [
-      `expected from ${action.manifestsDir}/ (${m.files.length} files, every policy applied), not read from a cluster`,
+      `expected from ${action.manifestsDir}/ (${m.files.length} files, ${applied}), not read from a cluster`,
       ...m.notes.filter((n) => /stand-in/.test(n)),
     ]
     return buildExpected(action, 'manifests', { model: m.model, policies: m.policies, policyNames: m.resources.map(nameOf), notes }, endpoints)
