@@ -9,6 +9,7 @@ import type { FakeKube } from '../fakeKube/server.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { foundationActions } from '../../demo-server/src/catalog/foundation.ts'
+import { demoActions } from '../../demo-server/src/catalog/demo.ts'
 import type { Action } from '../../demo-server/src/catalog/types.ts'
 import type { ExitMessage, StateMessage } from '../../demo-server/src/protocol.ts'
 import { connectDeck } from '../support/wsClient.ts'
@@ -51,7 +52,7 @@ before(async () => {
     allowedOrigins: [origin],
     repoRoot: root,
     storeDir: join(root, '.runs'),
-    actions: [...foundationActions, ...extra],
+    actions: [...foundationActions, ...demoActions.filter((a) => a.id === 'probe-ratings-productpage'), ...extra],
   })
 })
 after(async () => {
@@ -103,12 +104,12 @@ test('exec: stdout and stderr arrive apart and in order; the exit code comes fro
     return { steps: [{ stdout: 'one\n' }, { delayMs: 5 }, { stderr: 'two\n' }, { delayMs: 5 }, { stdout: 'three\n' }], exitCode: 3 }
   })
   const d = await deck()
-  d.send({ type: 'run', action: 'ratings-to-productpage' })
-  const exit = await d.waitFor(exitOf('ratings-to-productpage'))
+  d.send({ type: 'run', action: 'probe-ratings-productpage' })
+  const exit = await d.waitFor(exitOf('probe-ratings-productpage'))
   assert.equal(exit.status, 'failed')
   assert.equal(exit.exitCode, 3)
   assert.equal(exit.error?.kind, 'exit-code')
-  const chunks = d.messages.filter((m) => m.type === 'chunk' && m.action === 'ratings-to-productpage').map((m) => (m.type === 'chunk' ? [m.chunk.stream, m.chunk.data] : []))
+  const chunks = d.messages.filter((m) => m.type === 'chunk' && m.action === 'probe-ratings-productpage').map((m) => (m.type === 'chunk' ? [m.chunk.stream, m.chunk.data] : []))
   assert.deepEqual(chunks.filter(([s]) => s !== 'info'), [['stdout', 'one\n'], ['stderr', 'two\n'], ['stdout', 'three\n']])
   assert.match(String(chunks[0]?.[1]), /^pod\/ratings-v1-64d59779-zrb6p \(node node1\)/, 'first says which pod was picked')
 })
@@ -116,8 +117,8 @@ test('exec: stdout and stderr arrive apart and in order; the exit code comes fro
 test('exec: exit 0 is a success', async () => {
   fake.onExec(() => ({ steps: [{ stdout: '<title>Simple Bookstore App</title>\n' }], exitCode: 0 }))
   const d = await deck()
-  d.send({ type: 'run', action: 'ratings-to-productpage' })
-  const exit = await d.waitFor(exitOf('ratings-to-productpage'))
+  d.send({ type: 'run', action: 'probe-ratings-productpage' })
+  const exit = await d.waitFor(exitOf('probe-ratings-productpage'))
   assert.equal(exit.status, 'succeeded')
   assert.equal(exit.exitCode, 0)
 })
@@ -164,11 +165,11 @@ test('a second run while the first is running joins it: one exec, and the late j
 test('a subscriber arriving after the run ended gets the whole run', async () => {
   fake.onExec(() => ({ steps: [{ stdout: 'a\n' }, { stdout: 'b\n' }], exitCode: 0 }))
   const d = await deck()
-  d.send({ type: 'run', action: 'ratings-to-productpage' })
-  await d.waitFor(exitOf('ratings-to-productpage'))
+  d.send({ type: 'run', action: 'probe-ratings-productpage' })
+  await d.waitFor(exitOf('probe-ratings-productpage'))
   const late = await deck()
-  late.send({ type: 'subscribe', action: 'ratings-to-productpage' })
-  const state = (await late.waitFor((m) => m.type === 'state' && m.action === 'ratings-to-productpage')) as StateMessage
+  late.send({ type: 'subscribe', action: 'probe-ratings-productpage' })
+  const state = (await late.waitFor((m) => m.type === 'state' && m.action === 'probe-ratings-productpage')) as StateMessage
   assert.equal(state.run?.status, 'succeeded')
   assert.deepEqual(state.run?.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data), ['a\n', 'b\n'])
 })
@@ -176,16 +177,16 @@ test('a subscriber arriving after the run ended gets the whole run', async () =>
 test('a stream dropped without a status is reported as such', async () => {
   fake.onExec(() => ({ steps: [{ stdout: 'partial' }], drop: true }))
   const d = await deck()
-  d.send({ type: 'run', action: 'ratings-to-productpage' })
-  const exit = await d.waitFor(exitOf('ratings-to-productpage'))
+  d.send({ type: 'run', action: 'probe-ratings-productpage' })
+  const exit = await d.waitFor(exitOf('probe-ratings-productpage'))
   assert.equal(exit.error?.kind, 'stream-dropped')
 })
 
 test('exec refused with 403 is reported as forbidden', async () => {
   fake.onExec(() => ({ httpStatus: 403 }))
   const d = await deck()
-  d.send({ type: 'run', action: 'ratings-to-productpage' })
-  const exit = await d.waitFor(exitOf('ratings-to-productpage'))
+  d.send({ type: 'run', action: 'probe-ratings-productpage' })
+  const exit = await d.waitFor(exitOf('probe-ratings-productpage'))
   assert.equal(exit.status, 'failed')
   assert.equal(exit.error?.kind, 'forbidden')
 })
@@ -261,17 +262,17 @@ test('rollout-events: restarts the deployment and streams the namespace events t
 test('API server gone: reported as unreachable within 2 s, the last success stays as a replay, health turns offline', async () => {
   fake.onExec(() => ({ steps: [{ stdout: 'fine\n' }], exitCode: 0 }))
   const d = await deck()
-  d.send({ type: 'run', action: 'ratings-to-productpage' })
-  const good = await d.waitFor(exitOf('ratings-to-productpage'))
+  d.send({ type: 'run', action: 'probe-ratings-productpage' })
+  const good = await d.waitFor(exitOf('probe-ratings-productpage'))
   assert.equal(good.status, 'succeeded')
   await fake.close()
   d.messages.length = 0
   const started = Date.now()
-  d.send({ type: 'run', action: 'ratings-to-productpage' })
-  const exit = await d.waitFor(exitOf('ratings-to-productpage'), 2000)
+  d.send({ type: 'run', action: 'probe-ratings-productpage' })
+  const exit = await d.waitFor(exitOf('probe-ratings-productpage'), 2000)
   assert.ok(Date.now() - started < 2000)
   assert.equal(exit.error?.kind, 'unreachable')
-  const { lastSucceeded } = server.store.get('ratings-to-productpage')
+  const { lastSucceeded } = server.store.get('probe-ratings-productpage')
   assert.equal(lastSucceeded?.id, good.runId)
   const health = await d.waitFor((m) => m.type === 'cluster' && m.health.mode === 'offline', 4000)
   assert.equal(health.type === 'cluster' && health.health.reachable, false)

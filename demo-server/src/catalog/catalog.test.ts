@@ -22,7 +22,7 @@ const table: Action = { id: 'nodes', title: 'n', kind: 'table', resource: 'nodes
 test('the shipped catalog is valid', () => {
   const catalog = new Catalog(defaultActions(), repoRoot)
   assert.ok(catalog.get('nodes-wide'))
-  assert.ok(catalog.get('ratings-to-productpage'))
+  assert.ok(catalog.get('probe-ratings-productpage'))
   for (const entry of catalog.describe()) assert.match(entry.kubectl, entry.kind === 'host' ? /^(docker|multipass) / : entry.kind === 'preflight' ? /^npm run demo:check$/ : /^kubectl /)
   assert.ok(catalog.get('probe-host1-productpage'), 'host actions are in the catalog')
   assert.ok(catalog.get('policy-default-deny-apply'))

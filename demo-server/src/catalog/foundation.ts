@@ -2,7 +2,6 @@
 import { z } from 'zod'
 import type { Action } from './types.ts'
 
-const titleGrep = `grep -o "<title>.*</title>"`
 
 export const foundationActions: Action[] = [
   {
@@ -32,18 +31,6 @@ export const foundationActions: Action[] = [
     namespaces: [],
     kubectl: 'kubectl get nodes -o wide',
     timeoutMs: 10_000,
-  },
-  {
-    id: 'ratings-to-productpage',
-    title: 'ratings → productpage (inside dev1)',
-    kind: 'exec',
-    namespace: 'dev1',
-    selector: 'app=ratings',
-    container: 'ratings',
-    command: ['sh', '-c', `curl -sS --max-time 5 http://productpage:9080/productpage | ${titleGrep}`],
-    namespaces: ['dev1'],
-    kubectl: `kubectl exec -n dev1 deploy/ratings-v1 -c ratings -- sh -c 'curl -sS --max-time 5 http://productpage:9080/productpage | ${titleGrep}'`,
-    timeoutMs: 15_000,
   },
   {
     id: 'dev1-pods',
