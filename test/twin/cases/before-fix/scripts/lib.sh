@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Shared helpers of the cluster kit (sourced by cluster-kind.sh, cluster-kind-down.sh, cluster-vms.sh).
+#
+# Every command goes through `run` (changes something) or `probe` (asks a question), which print it first as
+# `+ cmd args...`. With --dry-run nothing is executed: `run` only prints, `probe` prints and answers "no", and
+# values read from the machine (node addresses, join command) are shown as <placeholders>. So `--dry-run` prints
+# the whole sequence a fresh machine would run, and test/cluster-kit/ compares it with a committed snapshot.
+# shellcheck shell=bash
+
+# ---- pinned versions and the lab's address plan (docs/cluster.md) ------------------------------------------------
+# (used by the scripts that source this file)
+# shellcheck disable=SC2034
+CALICO_VERSION=v3.31.4
+CALICO_MANIFESTS=https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests
+KUBERNETES_MINOR=v1.34
+KIND_NODE_IMAGE=kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a
+OUTSIDE_IMAGE=docker.io/library/alpine:3.22
+
+LAB_NETWORK=198.19.0.0/20      # nodes and the outside hosts
+POD_CIDR=198.19.16.0/21        # Installation ipPools[0].cidr
+SERVICE_CIDR=198.19.32.0/20    # Service ClusterIPs
+LB_CIDR=198.19.48.0/24         # Calico LoadBalancer IPAM pool, advertised over BGP
+LB_IP=198.19.48.10             # productpage-lb
+ALLOWED_RANGE=198.19.15.0/24   # the outside range allowed to reach productpage
+HOST1_IP=198.19.15.254         # BGP peer of the nodes + client inside the allowed range
+OTHER_IP=198.19.14.254         # a client outside the allowed range (host2 in kind, host1's 2nd address on VMs)
+CLUSTER_AS=64512
+HOST1_AS=64513
+
+DRY_RUN=0
+# shellcheck disable=SC2034
+STATE_DIR=tmp/cluster-kit      # repo-relative and git-ignored (/tmp/ in .gitignore)
+
+# ---- output ----------------------------------------------------------------------------------------------------
+say() { printf '\n==> %s\n' "$*"; }
+
+# Print one argv as a shell would need it typed: plain words as they are, anything else single-quoted.
+quote_argv() {
+  local out="" arg
+  for arg in "$@"; do
+    if [[ $arg =~ ^[A-Za-z0-9_./:=@%+,{}-]+$ ]]; then
+      out+=" $arg"
+    else
+      out+=" '${arg//\'/\'\\\'\'}'"
+    fi
+  done
+  printf '+%s\n' "$out"
+}
+
+# Change something.
+run() {
+  quote_argv "$@"
+  if [[ $DRY_RUN == 1 ]]; then return 0; fi
+  "$@"
+}
+
+# Ask a yes/no question of the machine (exit status). In a dry run the answer is always "no", so the dry run shows
+# what a fresh machine does.
+probe() {
+  quote_argv "$@"
+  if [[ $DRY_RUN == 1 ]]; then return 1; fi
+  "$@" >/dev/null 2>&1
+}
+
+# Read a value from the machine: capture VAR PLACEHOLDER cmd args...
+capture() {
+  local __var=$1 __placeholder=$2
+  shift 2
+  quote_argv "$@"
+  if [[ $DRY_RUN == 1 ]]; then
+    printf -v "$__var" '%s' "$__placeholder"
+    return 0
+  fi
+  local __value
+  __value=$("$@")
+  printf -v "$__var" '%s' "$__value"
+}
+
+# Run a command and write its stdout to a file: to_file FILE cmd args...
+to_file() {
+  local file=$1
+  shift
+  quote_argv "$@"
+  printf '  > %s\n' "$file"
+  if [[ $DRY_RUN == 1 ]]; then return 0; fi
+  "$@" >"$file"
+}
+
+# Write a file from stdin, printing its content (the dry run shows every file it would write).
+write_file() {
+  local file=$1 content
+  content=$(cat)
+  printf '+ write %s\n' "$file"
+  printf '%s\n' "$content" | sed 's/^/  | /'
+  if [[ $DRY_RUN == 1 ]]; then return 0; fi
+  mkdir -p "$(dirname "$file")"
+  printf '%s\n' "$content" >"$file"
+}
+
+# Poll until a command succeeds: wait_until SECONDS DESCRIPTION cmd args...
+wait_until() {
+  local timeout=$1 what=$2
+  shift 2
+  printf '+ wait up to %ss for %s:' "$timeout" "$what"
+  quote_argv "$@" | sed 's/^+//'
+  if [[ $DRY_RUN == 1 ]]; then return 0; fi
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      printf 'timed out after %ss waiting for %s\n' "$timeout" "$what" >&2
+      return 1
+    fi
+    sleep 5
+  done
+}
+
+# Poll until a command's output matches a regular expression: wait_for_match SECONDS REGEX cmd args...
+wait_for_match() {
+  local timeout=$1 regex=$2
+  shift 2
+  printf "+ wait up to %ss for output matching '%s':" "$timeout" "$regex"
+  quote_argv "$@" | sed 's/^+//'
+  if [[ $DRY_RUN == 1 ]]; then return 0; fi
+  local deadline=$((SECONDS + timeout)) out
+  while true; do
+    out=$("$@" 2>/dev/null) || true
+    if [[ $out =~ $regex ]]; then return 0; fi
+    if ((SECONDS >= deadline)); then
+      printf 'timed out after %ss: output of "%s" never matched %s\n' "$timeout" "$*" "$regex" >&2
+      return 1
+    fi
+    sleep 5
+  done
+}
+
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+require() {
+  local tool
+  if [[ $DRY_RUN == 1 ]]; then return 0; fi
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is required (see docs/cluster.md, 'Before you start')"
+  done
+}
+
+parse_args() {
+  local arg
+  for arg in "$@"; do
+    case $arg in
+      --dry-run) DRY_RUN=1 ;;
+      -h | --help)
+        printf 'usage: %s [--dry-run]\n  --dry-run  print every command, run none\n' "$0"
+        exit 0
+        ;;
+      *) die "unknown argument: $arg (try --help)" ;;
+    esac
+  done
+}
+
+# Scripts run from the repository root, so manifests/ and tmp/ paths are the same in every printed command.
+cd_repo_root() {
+  cd "$(dirname "${BASH_SOURCE[0]}")/.." || die "cannot cd to the repository root"
+}
+
+# ---- steps shared by both labs ---------------------------------------------------------------------------------
+# KUBECTL is an array set by the caller, e.g. (kubectl --context kind-calico-lab).
+
+apply_namespaces() {
+  say "Namespaces (manifests/00-namespaces.yaml)"
+  run "${KUBECTL[@]}" apply --server-side -f manifests/00-namespaces.yaml
+}
+
+install_calico() {
+  say "Calico ${CALICO_VERSION} via the Tigera operator"
+  # Server-side apply: idempotent, and the operator CRDs are too large for client-side apply's annotation.
+  run "${KUBECTL[@]}" apply --server-side --force-conflicts -f "${CALICO_MANIFESTS}/operator-crds.yaml"
+  run "${KUBECTL[@]}" apply --server-side --force-conflicts -f "${CALICO_MANIFESTS}/tigera-operator.yaml"
+  run "${KUBECTL[@]}" wait --for=condition=Established --timeout=120s \
+    crd/installations.operator.tigera.io crd/apiservers.operator.tigera.io crd/tigerastatuses.operator.tigera.io
+  run "${KUBECTL[@]}" -n tigera-operator rollout status deployment/tigera-operator --timeout=300s
+  # --force-conflicts: the operator writes defaults into the Installation (e.g. into ipPools, an atomic list);
+  # on a re-run our file stays the authority for the fields it sets.
+  run "${KUBECTL[@]}" apply --server-side --force-conflicts -f manifests/10-calico-installation.yaml
+  # tigerastatus objects appear once the operator has started reconciling: wait for them to exist, then Available.
+  wait_until 300 "tigerastatus/calico to exist" "${KUBECTL[@]}" get tigerastatus/calico
+  run "${KUBECTL[@]}" wait --for=condition=Available --timeout=600s tigerastatus/calico
+  wait_until 300 "tigerastatus/apiserver to exist" "${KUBECTL[@]}" get tigerastatus/apiserver
+  run "${KUBECTL[@]}" wait --for=condition=Available --timeout=600s tigerastatus/apiserver
+  run "${KUBECTL[@]}" wait --for=condition=Ready --timeout=300s nodes --all
+  # The projectcalico.org/v3 API is served by the Calico API server (APIServer above): wait until it answers.
+  wait_until 300 "the projectcalico.org/v3 API" "${KUBECTL[@]}" get ippools.projectcalico.org
+}
+
+apply_lab() {
+  say "The lab: BGP, LoadBalancer pool, bookinfo in dev1, alpine pods, exposure (manifests/, in order)"
+  run "${KUBECTL[@]}" apply --server-side -f manifests/20-calico-bgp.yaml -f manifests/21-calico-lb-ippool.yaml
+  run "${KUBECTL[@]}" apply --server-side -f manifests/30-bookinfo.yaml -f manifests/31-alpine.yaml \
+    -f manifests/40-productpage-lb.yaml
+  run "${KUBECTL[@]}" -n dev1 wait --for=condition=Available --timeout=600s deployment --all
+  run "${KUBECTL[@]}" -n dev1 wait --for=condition=Ready --timeout=300s pod/alpine
+  run "${KUBECTL[@]}" -n default wait --for=condition=Ready --timeout=300s pod/alpine
+  wait_for_match 300 "^${LB_IP//./\\.}\$" \
+    "${KUBECTL[@]}" -n dev1 get service productpage-lb -o 'jsonpath={.status.loadBalancer.ingress[0].ip}'
+}
+
+# BIRD configuration of host1: an eBGP router that peers with every node and learns the LoadBalancer route.
+# Works with BIRD 2 (and 3). Arguments: node addresses.
+host1_bird_conf() {
+  local ip i=0
+  cat <<EOF
+# host1: the outside network's router. Learns ${LB_CIDR} routes (and pod blocks) from the cluster over BGP,
+# exports nothing, installs what it learns in the kernel so curl from here follows them.
+log stderr all;
+router id ${HOST1_IP};
+protocol device {}
+protocol kernel {
+  ipv4 { import none; export all; };
+  merge paths on;
+}
+template bgp cluster_node {
+  local ${HOST1_IP} as ${HOST1_AS};
+  ipv4 { import all; export none; };
+}
+EOF
+  for ip in "$@"; do
+    i=$((i + 1))
+    printf 'protocol bgp node%s from cluster_node { neighbor %s as %s; }\n' "$i" "$ip" "$CLUSTER_AS"
+  done
+}
+
+next_steps() {
+  say "Done"
+  printf '  npm run demo:check   # the preflight checklist\n'
+  printf '  npm start            # the deck and the demo server\n'
+  printf '  outside clients: %s is allowed (%s), %s is not; productpage at http://%s/productpage\n' \
+    "$HOST1_IP" "$ALLOWED_RANGE" "$OTHER_IP" "$LB_IP"
+}
