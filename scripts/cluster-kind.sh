@@ -4,7 +4,7 @@
 # The rehearsal lab on a laptop with Docker: kind with 1 control plane + 2 workers (kubeadm inside, default CNI
 # off), Calico via the Tigera operator, the whole lab from manifests/, and two outside clients:
 #   host1  198.19.15.254  inside the allowed range 198.19.15.0/24; also the outside network's BGP router (BIRD),
-#                         peering with every node and learning the LoadBalancer route 198.19.48.10/32
+#                         peering with every node and learning 198.19.48.10/32 from the node(s) running productpage
 #   host2  198.19.14.254  a client of another range (198.19.14.0/24); routes 198.19.48.0/24 via host1
 # All of them sit on one Docker network, calico-lab (198.19.0.0/20), which this script creates so the addresses are
 # the same as on the VMs (docs/cluster.md). Idempotent: run it again and it completes what is missing.
@@ -53,12 +53,12 @@ install_calico
 apply_lab
 
 say "Outside clients host1 and host2 on ${NETWORK}"
-node_ips=()
+node_peers=()
 for node in "${NODES[@]}"; do
   capture ip "<${node}-ip>" docker inspect -f "{{(index .NetworkSettings.Networks \"${NETWORK}\").IPAddress}}" "$node"
-  node_ips+=("$ip")
+  node_peers+=("${node}=${ip}")
 done
-host1_bird_conf "${node_ips[@]}" | write_file "${STATE_DIR}/host1-bird.conf"
+host1_bird_conf "${node_peers[@]}" | write_file "${STATE_DIR}/host1-bird.conf"
 # Re-created on every run: the node addresses in its BIRD configuration may have changed.
 for host in host1 host2; do
   if probe docker container inspect "$host"; then run docker rm -f "$host"; fi

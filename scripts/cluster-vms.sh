@@ -45,9 +45,9 @@ say "VMs: control, node1, node2 (kubeadm + containerd, Kubernetes ${KUBERNETES_M
 # (a function, not an associative array: macOS ships bash 3.2)
 lab_address() {
   case $1 in
-    control) echo 198.19.0.1 ;;
-    node1) echo 198.19.0.2 ;;
-    node2) echo 198.19.0.3 ;;
+    control) echo "$CONTROL_IP" ;;
+    node1) echo "$NODE1_IP" ;;
+    node2) echo "$NODE2_IP" ;;
   esac
 }
 for vm in control node1 node2; do
@@ -89,6 +89,12 @@ run "${KUBECTL[@]}" config set-cluster kubernetes --server="https://${control_ip
 apply_namespaces
 install_calico
 apply_lab
+
+say "host1's BIRD: peers with the three nodes (the same text the kind rehearsal and the routing twin use)"
+host1_bird_conf "control=${CONTROL_IP}" "node1=${NODE1_IP}" "node2=${NODE2_IP}" | write_file "${STATE_DIR}/host1-bird.conf"
+run multipass transfer "${STATE_DIR}/host1-bird.conf" host1:/tmp/host1-bird.conf
+run multipass exec host1 -- sudo install -m 0644 /tmp/host1-bird.conf /etc/bird/bird.conf
+run multipass exec host1 -- sudo systemctl restart bird
 
 say "host1 learns the LoadBalancer route over BGP"
 wait_for_match 300 "^${LB_IP//./\\.} " multipass exec host1 -- ip route show "$LB_IP"

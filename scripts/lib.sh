@@ -10,10 +10,13 @@
 # ---- pinned versions and the lab's address plan (docs/cluster.md) ------------------------------------------------
 # (used by the scripts that source this file)
 # shellcheck disable=SC2034
-CALICO_VERSION=v3.31.4
+# Calico v3.31.7 (its manifests/tigera-operator.yaml runs quay.io/tigera/operator:v1.40.15).
+CALICO_VERSION=v3.31.7
 CALICO_MANIFESTS=https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests
-KUBERNETES_MINOR=v1.34
-KIND_NODE_IMAGE=kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a
+KUBERNETES_MINOR=v1.35
+# The node image kind v0.31.0 was released with (kubernetes-sigs/kind, pkg/apis/config/defaults/image.go at tag
+# v0.31.0; release notes: github.com/kubernetes-sigs/kind/releases/tag/v0.31.0). Use kind v0.31.0 or newer.
+KIND_NODE_IMAGE=kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f
 OUTSIDE_IMAGE=docker.io/library/alpine:3.22
 
 LAB_NETWORK=198.19.0.0/20      # nodes and the outside hosts
@@ -23,9 +26,16 @@ LB_CIDR=198.19.48.0/24         # Calico LoadBalancer IPAM pool, advertised over 
 LB_IP=198.19.48.10             # productpage-lb
 ALLOWED_RANGE=198.19.15.0/24   # the outside range allowed to reach productpage
 HOST1_IP=198.19.15.254         # BGP peer of the nodes + client inside the allowed range
+CONTROL_IP=198.19.0.1          # the VMs' lab addresses (kind: Docker assigns them from 198.19.0.0/24)
+NODE1_IP=198.19.0.2
+NODE2_IP=198.19.0.3
 OTHER_IP=198.19.14.254         # a client outside the allowed range (host2 in kind, host1's 2nd address on VMs)
 CLUSTER_AS=64512
 HOST1_AS=64513
+# kubeadm labels control-plane nodes node.kubernetes.io/exclude-from-external-load-balancers="" (an empty value);
+# Calico's confd excludes a node from Service advertisement only when the value is "true"
+# (confd/pkg/backends/calico/client.go, ExcludeServiceAdvertisement, at v3.31.7). The scripts set it.
+LB_EXCLUSION_LABEL=node.kubernetes.io/exclude-from-external-load-balancers=true
 
 DRY_RUN=0
 # shellcheck disable=SC2034
@@ -196,6 +206,8 @@ install_calico() {
 
 apply_lab() {
   say "The lab: BGP, LoadBalancer pool, bookinfo in dev1, alpine pods, exposure (manifests/, in order)"
+  # Before BGP is configured, so no control-plane node ever advertises a Service address.
+  run "${KUBECTL[@]}" label nodes -l node-role.kubernetes.io/control-plane "$LB_EXCLUSION_LABEL" --overwrite
   run "${KUBECTL[@]}" apply --server-side -f manifests/20-calico-bgp.yaml -f manifests/21-calico-lb-ippool.yaml
   run "${KUBECTL[@]}" apply --server-side -f manifests/30-bookinfo.yaml -f manifests/31-alpine.yaml \
     -f manifests/40-productpage-lb.yaml
@@ -207,12 +219,16 @@ apply_lab() {
 }
 
 # BIRD configuration of host1: an eBGP router that peers with every node and learns the LoadBalancer route.
-# Works with BIRD 2 (and 3). Arguments: node addresses.
+# BIRD 2 syntax (Debian/Ubuntu bird2, Alpine bird). One text for both labs and for the routing twin
+# (scripts/twin-bgp.ts runs this very function). Arguments: NAME=ADDRESS per node; NAME becomes the BGP protocol's
+# name (what `birdc show protocols` prints), with anything but letters, digits and _ turned into _.
 host1_bird_conf() {
-  local ip i=0
+  local pair name ip
   cat <<EOF
-# host1: the outside network's router. Learns ${LB_CIDR} routes (and pod blocks) from the cluster over BGP,
-# exports nothing, installs what it learns in the kernel so curl from here follows them.
+# host1: the outside network's router. Learns what the nodes advertise over eBGP (the LoadBalancer /32 of each
+# node that runs a ready endpoint: manifests/20-calico-bgp.yaml), exports nothing, and installs what it learns in
+# the kernel so clients here follow it. merge paths: one kernel route with every equal next hop (ECMP).
+# Logs to stderr: the container's log in kind, the journal under systemd (Debian's bird.service runs bird -f).
 log stderr all;
 router id ${HOST1_IP};
 protocol device {}
@@ -225,9 +241,11 @@ template bgp cluster_node {
   ipv4 { import all; export none; };
 }
 EOF
-  for ip in "$@"; do
-    i=$((i + 1))
-    printf 'protocol bgp node%s from cluster_node { neighbor %s as %s; }\n' "$i" "$ip" "$CLUSTER_AS"
+  for pair in "$@"; do
+    name=${pair%%=*}
+    ip=${pair#*=}
+    [[ $name != "$pair" && -n $name && -n $ip ]] || die "host1_bird_conf: expected NAME=ADDRESS, got '$pair'"
+    printf 'protocol bgp %s from cluster_node { neighbor %s as %s; }\n' "${name//[^A-Za-z0-9_]/_}" "$ip" "$CLUSTER_AS"
   done
 }
 

@@ -358,3 +358,53 @@ test('policies: without them the lab is open (the demo starts from a baseline wh
   const withoutSteps: Doc[] = docs.filter((d) => !/^manifests\/5\d-/.test(d.file))
   assert.equal(withoutSteps.filter((d) => gvk(d.obj) === 'projectcalico.org/v3/NetworkPolicy').length, 0)
 })
+
+// ---- BGP exposure: outside traffic reaches only a node with a ready productpage endpoint -------------------------
+// Field semantics from Calico v3.31.7 (api/pkg/apis/projectcalico/v3, confd templates and Go); the routing twin
+// (test/twin/, npm run twin:bgp) runs real BIRD on exactly these objects.
+
+test('BGP exposure: no LoadBalancer aggregate, next hop kept towards host1, host1 filtered to LoadBalancer /32s', () => {
+  const bgp = byKind('projectcalico.org/v3/BGPConfiguration')[0]
+  assert.equal(bgp.spec.serviceLoadBalancerAggregation, 'Disabled', 'no node advertises the whole LoadBalancer range')
+  const peer = byKind('projectcalico.org/v3/BGPPeer').find((p) => p.metadata.name === 'host1')
+  assert.equal(peer.spec.nextHopMode, 'Keep')
+  assert.equal(peer.spec.keepOriginalNextHop, undefined, 'the deprecated field stays unset')
+  assert.equal(peer.spec.node ?? peer.spec.nodeSelector, undefined, 'a global peer: every node peers with host1')
+  const filters = byKind('projectcalico.org/v3/BGPFilter')
+  assert.deepEqual(peer.spec.filters, filters.map((f) => f.metadata.name), 'host1’s peering uses the lab’s filter')
+  const filter = filters[0]
+  const lbCidr = bgp.spec.serviceLoadBalancerIPs[0].cidr
+  assert.deepEqual(filter.spec.exportV4, [
+    { action: 'Reject', source: 'RemotePeers' },
+    { action: 'Accept', matchOperator: 'In', cidr: lbCidr, prefixLength: { min: 32 } },
+    { action: 'Reject' },
+  ], 'own /32s only: nothing relayed, no aggregate, no pod block')
+  assert.deepEqual(filter.spec.importV4, [{ action: 'Reject' }])
+  const docsIn20 = allDocs().filter((d) => d.file === 'manifests/20-calico-bgp.yaml').map((d) => d.obj.kind)
+  assert.ok(docsIn20.indexOf('BGPFilter') < docsIn20.indexOf('BGPPeer'), 'the filter is applied before the peer that names it')
+  const lb = byKind('v1/Service').find((s) => s.metadata.name === LAB.lbService)
+  assert.equal(lb.spec.allocateLoadBalancerNodePorts, false, 'no node port: the LoadBalancer address is the only way in')
+  assert.equal(lb.spec.ports[0].nodePort, undefined)
+})
+
+test('BGP exposure schemas refuse what Calico refuses', () => {
+  const schemaOf = (kind: string) => calicoSchemaFor('projectcalico.org/v3', kind)!
+  const peer = clone(byKind('projectcalico.org/v3/BGPPeer')[0])
+  assert.ok(schemaOf('BGPPeer').safeParse(peer).success)
+  assert.equal(schemaOf('BGPPeer').safeParse({ ...peer, spec: { ...peer.spec, nextHopMode: 'keep' } }).success, false, 'enum is case-sensitive')
+  assert.equal(schemaOf('BGPPeer').safeParse({ ...peer, spec: { ...peer.spec, keepOriginalNextHop: true } }).success, false, 'not both')
+  const filter = clone(byKind('projectcalico.org/v3/BGPFilter')[0])
+  assert.ok(schemaOf('BGPFilter').safeParse(filter).success)
+  const noOperator = clone(filter)
+  delete noOperator.spec.exportV4[1].matchOperator
+  assert.equal(schemaOf('BGPFilter').safeParse(noOperator).success, false, 'cidr needs matchOperator')
+  const badSource = clone(filter)
+  badSource.spec.exportV4[0].source = 'Peers'
+  assert.equal(schemaOf('BGPFilter').safeParse(badSource).success, false)
+  const v4Only = clone(filter)
+  v4Only.spec.exportV4[1].prefixLength.min = 33
+  assert.equal(schemaOf('BGPFilter').safeParse(v4Only).success, false)
+  const bgp = clone(byKind('projectcalico.org/v3/BGPConfiguration')[0])
+  bgp.spec.serviceLoadBalancerAggregation = 'Off'
+  assert.equal(schemaOf('BGPConfiguration').safeParse(bgp).success, false)
+})

@@ -88,7 +88,7 @@ test('scripts: snapshot comparison is exact (a changed line fails)', () => {
   const r = runWithStubs(DRY_RUNS['cluster-kind']!)
   const snapshot = readFileSync(join(SNAPSHOTS, 'cluster-kind.dry-run.txt'), 'utf8')
   assert.equal(r.stdout, snapshot)
-  assert.notEqual(r.stdout.replace('v3.31.4', 'v3.31.5'), snapshot)
+  assert.notEqual(r.stdout.replace('v3.31.7', 'v3.31.6'), snapshot)
 })
 
 test('scripts: unknown arguments are refused; --help answers', () => {
@@ -133,7 +133,7 @@ test('scripts: the kind configuration disables the default CNI and matches the a
   assert.equal(installation.spec.calicoNetwork.ipPools[0].cidr, config.networking.podSubnet)
   assert.match(out, new RegExp(`docker create --name host1 .*--ip ${c.HOST1_IP!.replaceAll('.', '\\.')} `))
   assert.match(out, new RegExp(`docker run -d --name host2 .*--ip ${c.OTHER_IP!.replaceAll('.', '\\.')} `))
-  assert.match(out, /KIND_EXPERIMENTAL_DOCKER_NETWORK=calico-lab kind create cluster --name calico-lab --image kindest\/node:v1\.34\.0@sha256:[0-9a-f]{64}/)
+  assert.match(out, /KIND_EXPERIMENTAL_DOCKER_NETWORK=calico-lab kind create cluster --name calico-lab --image kindest\/node:v1\.35\.0@sha256:[0-9a-f]{64}/)
 })
 
 test('scripts: kubeadm on the VMs uses the same pod and service CIDRs', () => {
@@ -161,10 +161,14 @@ test('cloud-init: valid #cloud-config YAML, only the placeholders the script fil
   assert.match(node, /SystemdCgroup = true/)
   for (const port of ['TCP 179', 'IP protocol 4', 'TCP 5473', 'UDP 4789']) assert.ok(node.includes(port), `firewall note: ${port}`)
   const host1 = parse(readFileSync(join(dir, 'host1.yaml'), 'utf8'))
-  const bird = host1.write_files.find((w: { path: string }) => w.path === '/etc/bird/bird.conf').content as string
-  assert.deepEqual([...bird.matchAll(/neighbor ([\d.]+) as (\d+)/g)].map((m) => `${m[1]} ${m[2]}`),
-    ['198.19.0.1', '198.19.0.2', '198.19.0.3'].map((ip) => `${ip} ${c.CLUSTER_AS}`))
+  // host1's BIRD text comes from scripts/lib.sh host1_bird_conf, written and installed by cluster-vms.sh
+  const vms = runWithStubs(DRY_RUNS['cluster-vms']!).stdout
+  const bird = /\+ write tmp\/cluster-kit\/host1-bird\.conf\n((?: {2}\|.*\n)+)/.exec(vms)![1]!.replace(/^ {2}\| ?/gm, '')
+  assert.deepEqual([...bird.matchAll(/protocol bgp (\w+) from cluster_node \{ neighbor ([\d.]+) as (\d+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
+    [`control ${c.CONTROL_IP}`, `node1 ${c.NODE1_IP}`, `node2 ${c.NODE2_IP}`].map((x) => `${x} ${c.CLUSTER_AS}`))
   assert.match(bird, new RegExp(`local ${c.HOST1_IP!.replaceAll('.', '\\.')} as ${c.HOST1_AS};`))
+  assert.ok(vms.indexOf('multipass transfer tmp/cluster-kit/host1-bird.conf') < vms.indexOf('sudo systemctl restart bird'))
+  assert.ok(!host1.write_files.some((w: { path: string }) => w.path === '/etc/bird/bird.conf'), 'one source for host1’s BIRD text')
   const address = host1.write_files.find((w: { path: string }) => w.path === '/usr/local/sbin/calico-lab-address').content as string
   assert.ok(address.includes(`${c.HOST1_IP}/20`) && address.includes(`${c.OTHER_IP}/20`), 'host1 has both client addresses')
 })

@@ -251,6 +251,43 @@ export const ipPoolSchema = z.strictObject({
 
 const cidrList = z.array(z.strictObject({ cidr })).optional()
 
+// ---- BGP exposure: the fields that keep LoadBalancer routes on endpoint nodes (Calico v3.31.7) ------------------
+// api/pkg/apis/projectcalico/v3/bgpconfig.go (ServiceLoadBalancerAggregation), bgppeer.go (NextHopMode, Filters),
+// bgpfilter.go (BGPFilterSpec, BGPFilterRuleV4), libcalico-go/lib/validator/v3/validator.go (validateBGPFilterRule).
+
+const bgpConfigurationExposureFields = {
+  serviceLoadBalancerAggregation: z.enum(['Enabled', 'Disabled']).optional(),
+}
+
+const bgpPeerExposureFields = {
+  nextHopMode: z.enum(['Auto', 'Self', 'Keep']).optional(),
+  filters: z.array(dnsName).optional(),
+}
+
+const bgpFilterRuleV4 = z
+  .strictObject({
+    action: z.enum(['Accept', 'Reject']),
+    cidr: cidr.optional(),
+    matchOperator: z.enum(['Equal', 'NotEqual', 'In', 'NotIn']).optional(),
+    prefixLength: z
+      .strictObject({ min: z.number().int().min(0).max(32).optional(), max: z.number().int().min(0).max(32).optional() })
+      .optional(),
+    source: z.literal('RemotePeers').optional(),
+    interface: z.string().min(1).optional(),
+  })
+  .refine((r) => (r.cidr === undefined) === (r.matchOperator === undefined), 'cidr and matchOperator go together')
+  .refine((r) => r.prefixLength === undefined || r.cidr !== undefined, 'prefixLength needs a cidr')
+
+export const bgpFilterSchema = z.strictObject({
+  apiVersion: z.literal('projectcalico.org/v3'),
+  kind: z.literal('BGPFilter'),
+  metadata: clusterMeta,
+  spec: z.strictObject({
+    exportV4: z.array(bgpFilterRuleV4).optional(),
+    importV4: z.array(bgpFilterRuleV4).optional(),
+  }),
+})
+
 export const bgpConfigurationSchema = z.strictObject({
   apiVersion: z.literal('projectcalico.org/v3'),
   kind: z.literal('BGPConfiguration'),
@@ -263,6 +300,7 @@ export const bgpConfigurationSchema = z.strictObject({
     serviceExternalIPs: cidrList,
     serviceLoadBalancerIPs: cidrList,
     listenPort: z.number().int().min(1).max(65535).optional(),
+    ...bgpConfigurationExposureFields,
   }),
 })
 
@@ -278,7 +316,10 @@ export const bgpPeerSchema = z.strictObject({
     asNumber: z.number().int().min(1).max(4294967295),
     keepOriginalNextHop: z.boolean().optional(),
     sourceAddress: z.enum(['UseNodeIP', 'None']).optional(),
-  }),
+    ...bgpPeerExposureFields,
+  })
+    // validator.go validateBGPPeerSpec: the deprecated field must not be true beside nextHopMode
+    .refine((s) => !(s.keepOriginalNextHop && s.nextHopMode !== undefined), 'keepOriginalNextHop must not be true when nextHopMode is set'),
 })
 
 const PORT_PROTOCOLS = ['TCP', 'UDP', 'SCTP', 'UDPLite', 6, 17, 132, 136]
@@ -348,6 +389,7 @@ export function calicoSchemaFor(apiVersion: string, kind: string): z.ZodType | u
       'projectcalico.org/v3/IPPool': ipPoolSchema,
       'projectcalico.org/v3/BGPConfiguration': bgpConfigurationSchema,
       'projectcalico.org/v3/BGPPeer': bgpPeerSchema,
+      'projectcalico.org/v3/BGPFilter': bgpFilterSchema,
       'projectcalico.org/v3/NetworkPolicy': networkPolicySchema,
     } as Record<string, z.ZodType>
   )[key]
