@@ -8,7 +8,7 @@
 // pod's resolv.conf (search path, ndots:5, the DNS ClusterIP): `ip netns exec` bind-mounts
 // /etc/netns/<ns>/resolv.conf over /etc/resolv.conf. Every address lives inside these namespaces only.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -133,10 +133,25 @@ function waitForLine(child: import('node:child_process').ChildProcess, stream: '
   })
 }
 
+/** /etc/netns/probes-<pid>-* left by a run that was killed outright (its namespaces are swept by netns.ts). */
+function sweepStaleEtc(): void {
+  if (!existsSync('/etc/netns')) return
+  for (const name of readdirSync('/etc/netns')) {
+    const pid = Number(/^probes-(\d+)-/.exec(name)?.[1] ?? 0)
+    if (!pid || pid === process.pid) continue
+    try {
+      process.kill(pid, 0)
+    } catch {
+      rmSync(`/etc/netns/${name}`, { recursive: true, force: true })
+    }
+  }
+}
+
 /** Builds the network, runs `fn`, and removes everything (namespaces, processes, /etc/netns files, temp dirs). */
 export async function withProbeLab<R>(fn: (p: ProbeLab) => Promise<R>): Promise<R> {
   const missing = missingTools()
   if (missing.length > 0) throw new Error(`the probe tests need:\n  ${missing.join('\n  ')}`)
+  sweepStaleEtc()
   return withNetLab('probes', async (lab) => {
     const scratch = mkdtempSync(join(tmpdir(), 'probes-'))
     const etcDirs: string[] = []
