@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { aggregatedName, decidingHit, engineId, matchFlowsToCells, nameCovers, networkName, sameDecision } from './match.ts'
 import type { FlowCell } from './match.ts'
-import type { FlowRecord, PolicyHit } from './whiskerApi.ts'
+import type { FlowRecord, PolicyHit, PolicyTrigger } from './whiskerApi.ts'
 
 const T = 1_800_000_000 // unix seconds, a bucket boundary (divisible by 15)
 const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z')
@@ -24,6 +24,9 @@ function rec(over: Partial<FlowRecord> & { at?: number } = {}): FlowRecord {
     packets_in: 1, packets_out: 1, bytes_in: 60, bytes_out: 60, ...rest,
   }
 }
+
+/** The trigger of an end-of-tier hit: the policy, no action of its own (goldmane/proto/methods.go:279-284). */
+const trig = (kind: PolicyHit['kind'], name: string): PolicyTrigger => ({ kind, name, namespace: 'dev1', tier: 'default', action: 'ActionUnspecified', policy_index: 0, rule_index: 0, trigger: null })
 
 const cell = (over: Partial<FlowCell> = {}): FlowCell => ({
   key: 'productpage|details',
@@ -63,7 +66,7 @@ test('allowed: both reporters allow; the destination\'s ingress hit is the enfor
 })
 
 test('denied at ingress: end of tier, with the policy that selected the pod', () => {
-  const eot = h('EndOfTier', '', 'Deny', { namespace: '', rule_index: -1, trigger: h('CalicoNetworkPolicy', 'default-deny', 'ActionUnspecified') })
+  const eot = h('EndOfTier', '', 'Deny', { namespace: '', rule_index: -1, trigger: trig('CalicoNetworkPolicy', 'default-deny') })
   const [r] = matchFlowsToCells([cell()], [rec({ reporter: 'Src' }), rec({ reporter: 'Dst', action: 'Deny', policies: { enforced: [eot], pending: null } })])
   assert.equal(r?.state, 'denied')
   assert.equal(r?.decidedBy, 'destination')
@@ -137,7 +140,7 @@ test('pending: a staged deny at the destination shows beside the enforced allow'
       reporter: 'Dst',
       policies: {
         enforced: [h('Profile', 'kns.dev1', 'Allow', { namespace: '', tier: '' })],
-        pending: [h('EndOfTier', '', 'Deny', { namespace: '', rule_index: -1, trigger: h('StagedNetworkPolicy', 'default-deny', 'ActionUnspecified') })],
+        pending: [h('EndOfTier', '', 'Deny', { namespace: '', rule_index: -1, trigger: trig('StagedNetworkPolicy', 'default-deny') })],
       },
     }),
   ])

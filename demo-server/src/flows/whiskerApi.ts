@@ -74,6 +74,7 @@ const hitFields = {
  * builds it never nests a trigger (goldmane/proto/methods.go:269-285), so its own trigger is null.
  */
 export const policyTrigger = z.strictObject({ ...hitFields, trigger: z.null() })
+export type PolicyTrigger = z.infer<typeof policyTrigger>
 /** flows.go:263-272 PolicyHit; `trigger` is a *PolicyHit, null unless kind is EndOfTier (api.proto:457-459). */
 export const policyHit = z.strictObject({ ...hitFields, trigger: policyTrigger.nullable() })
 export type PolicyHit = z.infer<typeof policyHit>
