@@ -10,7 +10,7 @@
 //   "PUBLIC NETWORK" / "PRIVATE NETWORK" with namespace "-" (endpoint.go:70-76, 122-133; protoconvert.go:182-190).
 //   So two outside clients of one class, or two replicas of one ReplicaSet, cannot be told apart: such cells are
 //   "ambiguous", never guessed.
-// - dest_port is the backend's port after DNAT (goldmane client.go:132): a cell names the port its backends receive.
+// - dest_port is the backend's port after DNAT (felix/collector/goldmane/client.go:131): a cell names the port its backends receive.
 // - Times are Goldmane's 15 s buckets (goldmane/pkg/storage/bucket_ring.go:322-373); a probe at t sits in the bucket
 //   holding the start of Felix's 15 s interval, so a record of it starts at or before t and ends after t - 15 s.
 // - A record's key includes its policy trace (goldmane/pkg/types/flow.go FlowKey): the same connection before and

@@ -94,7 +94,7 @@ export const policyTrace = z.strictObject({
  *   (felix/collector/utils/utils.go:31 FieldNotIncluded).
  * - *_labels: "key=value" pairs joined with " | " (protoconvert.go:149,153), the intersection over the aggregated pods.
  * - protocol: lower case, "tcp" / "udp" / "sctp" / "icmp" (felix/collector/utils/utils.go:124-140).
- * - dest_port: the port after DNAT, i.e. the backend pod's port (goldmane client.go:132 fl.Tuple.L4Dst; the Service
+ * - dest_port: the port after DNAT, i.e. the backend pod's port (felix/collector/goldmane/client.go:131 fl.Tuple.L4Dst; the Service
  *   port is kept separately in the Goldmane key but not in this JSON).
  * - reporter: "Src" = the source's node reported it (egress policy), "Dst" = the destination's node (ingress policy).
  * - policies: the reporter's direction only; enforced = the dataplane's trace (staged hits left out,
