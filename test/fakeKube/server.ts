@@ -26,10 +26,21 @@ import { ApiError, Store } from './store.ts'
 import type { KubeObject, WatchFilter } from './store.ts'
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts'
 import { jsonPatch, mergePatch, PatchError } from './patch.ts'
-import { badRequest, failure, forced, success, unknownResource } from './status.ts'
+import { badRequest, failure, forced, notFound, success, unknownResource } from './status.ts'
 
 export type { ExecRequest, ExecScript } from './exec.ts'
 export type { KubeObject } from './store.ts'
+
+/** A pods/portforward upgrade for a pod that exists; the handler answers the upgrade (test/fakeWhisker/portForward.ts). */
+export interface PortForwardRequest {
+  namespace: string
+  pod: string
+  /** the `ports` query values, as sent */
+  ports: string[]
+  req: IncomingMessage
+  socket: Duplex
+  head: Buffer
+}
 
 export interface FakeKubeOptions {
   /** Initial objects, any known kind, full manifests. Namespaces they use are created if missing. */
@@ -53,6 +64,8 @@ export interface FakeKube {
   readonly execRequests: ExecRequest[]
   /** Exec WebSockets currently open. */
   readonly openExecStreams: number
+  /** Where pods/portforward upgrades go; without a handler they are refused (404), as for a pod that serves nothing. */
+  onPortForward(handler: ((req: PortForwardRequest) => void) | undefined): void
   /** Force an error response for matching requests (REST and exec upgrades); newest rule wins. Returns an undo function. */
   respond(matcher: { method?: string; pathPrefix: string }, status: number, body?: object): () => void
   /** Delay added to every REST response, in ms (default 0). */
@@ -151,6 +164,7 @@ class FakeKubeServer implements FakeKube {
   private exec = new ExecEndpoint(this.store)
   private rules: Rule[] = []
   private watches = new Set<ServerResponse>()
+  private portForward: ((req: PortForwardRequest) => void) | undefined
   private gitVersion: string
   private closed = false
 
@@ -185,6 +199,10 @@ class FakeKubeServer implements FakeKube {
 
   onExec(handler: (req: ExecRequest) => ExecScript): void {
     this.exec.handler = handler
+  }
+
+  onPortForward(handler: ((req: PortForwardRequest) => void) | undefined): void {
+    this.portForward = handler
   }
 
   kubeConfig(contextName = 'fake-kube'): KubeConfig {
@@ -281,6 +299,14 @@ class FakeKubeServer implements FakeKube {
     if (!this.authorized(req)) return refuseUpgrade(socket, 401, failure(401, 'Unauthorized', 'Unauthorized'))
     const rule = this.forcedRule(method, url.pathname)
     if (rule) return refuseUpgrade(socket, rule.status, rule.body ?? forced(rule.status, method, url.pathname))
+    const pf = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/)
+    if (pf && (method === 'GET' || method === 'POST')) {
+      const namespace = decodeURIComponent(pf[1] ?? '')
+      const pod = decodeURIComponent(pf[2] ?? '')
+      if (!this.store.get(findByKind('v1', 'Pod') as ResourceDef, namespace, pod)) return refuseUpgrade(socket, 404, notFound('pods', '', pod))
+      if (!this.portForward) return refuseUpgrade(socket, 404, unknownResource())
+      return this.portForward({ namespace, pod, ports: url.searchParams.getAll('ports'), req, socket, head })
+    }
     const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/)
     if (!m || (method !== 'GET' && method !== 'POST')) return refuseUpgrade(socket, 404, unknownResource())
     this.exec.handle(req, socket, head, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''), url.searchParams)

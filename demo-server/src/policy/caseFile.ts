@@ -10,6 +10,7 @@
 //                 GlobalNetworkSet … ],
 //   "probes": [{"from": "x/a", "to": "x/b", "port": 80, "protocol": "TCP"}, {"from": "203.0.113.7", …}],
 //   "expected": [true, false]   (optional; one per probe)
+//   "expectedPending": [true, false]   (optional, with staged policies: the pending verdict per probe)
 // }
 import { z } from 'zod'
 import type { PolicySet } from './compiled.ts'
@@ -60,14 +61,18 @@ export const caseFileSchema = z
       )
       .min(1, 'a case needs at least one probe'),
     expected: z.array(z.boolean()).optional(),
+    expectedPending: z.array(z.boolean()).optional(),
   })
   .superRefine((c, ctx) => {
-    if (c.expected && c.expected.length !== c.probes.length) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['expected'],
-        message: `has ${c.expected.length} entries but there are ${c.probes.length} probes (one boolean per probe)`,
-      })
+    for (const field of ['expected', 'expectedPending'] as const) {
+      const list = c[field]
+      if (list && list.length !== c.probes.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `has ${list.length} entries but there are ${c.probes.length} probes (one boolean per probe)`,
+        })
+      }
     }
   })
 
@@ -80,6 +85,7 @@ export interface LoadedCase {
   readonly policies: PolicySet
   readonly probes: readonly (Probe & { readonly protocol: Protocol })[]
   readonly expected: readonly boolean[] | undefined
+  readonly expectedPending: readonly boolean[] | undefined
 }
 
 /** Validates a parsed case file and builds its model and policies; throws CaseError listing every problem. */
@@ -93,10 +99,13 @@ export function loadCase(json: unknown): LoadedCase {
   const problems = probes.flatMap((p, i) => checkProbe(model, p, `probes[${i}]`))
   if (problems.length > 0) throw new CaseError(problems)
   const source = c.source === undefined ? [] : Array.isArray(c.source) ? c.source : [c.source]
-  return { name: c.name, source, model, policies, probes, expected: c.expected }
+  if (c.expectedPending && !policies.pending) {
+    throw new CaseError(['expectedPending: the case has no staged policy (stagedAction Set) to give a pending verdict'])
+  }
+  return { name: c.name, source, model, policies, probes, expected: c.expected, expectedPending: c.expectedPending }
 }
 
-/** One line of `reach` output: exactly these fields, in this order. */
+/** One line of `reach` output: exactly these fields, in this order (`pending` only when the case has staged policies). */
 export interface ReachResult {
   readonly from: string
   readonly to: string
@@ -104,11 +113,15 @@ export interface ReachResult {
   readonly protocol: Protocol
   readonly allowed: boolean
   readonly reason: string
+  /** the verdict with staged policies evaluated as if enforced (what flow logs record as pending) */
+  readonly pending?: { readonly allowed: boolean; readonly reason: string }
 }
 
 export interface ReachMismatch extends ReachResult {
   readonly index: number
   readonly expected: boolean
+  /** set on a mismatch of the pending verdict: `allowed` and `reason` are then the pending ones */
+  readonly verdict?: 'pending'
 }
 
 export interface CaseRun {
@@ -123,13 +136,23 @@ export interface CaseRun {
 export function runLoadedCase(loaded: LoadedCase): CaseRun {
   const evaluator = new Evaluator(loaded.model, loaded.policies)
   const details = loaded.probes.map((p) => evaluator.decide(p))
-  const results = details.map(({ from, to, port, protocol, allowed, reason }) => ({ from, to, port, protocol, allowed, reason }))
-  const mismatches = loaded.expected
-    ? results.flatMap((r, index) => {
-      const expected = loaded.expected?.[index] as boolean
-      return r.allowed === expected ? [] : [{ index, ...r, expected }]
-    })
-    : undefined
+  const results: ReachResult[] = details.map(({ from, to, port, protocol, allowed, reason, pendingDecision }) => ({
+    from, to, port, protocol, allowed, reason,
+    ...(pendingDecision ? { pending: { allowed: pendingDecision.allowed, reason: pendingDecision.reason } } : {}),
+  }))
+  const enforcedMismatches = (loaded.expected ?? []).flatMap((expected, index) => {
+    const r = results[index] as ReachResult
+    return r.allowed === expected ? [] : [{ index, ...r, expected }]
+  })
+  // A pending mismatch reads like an enforced one: `allowed` / `reason` are the pending verdict's.
+  const pendingMismatches = (loaded.expectedPending ?? []).flatMap((expected, index) => {
+    const r = results[index] as ReachResult
+    const pending = r.pending as NonNullable<ReachResult['pending']>
+    return pending.allowed === expected
+      ? []
+      : [{ index, from: r.from, to: r.to, port: r.port, protocol: r.protocol, allowed: pending.allowed, reason: `pending (staged policies as if enforced): ${pending.reason}`, expected, verdict: 'pending' as const }]
+  })
+  const mismatches = loaded.expected || loaded.expectedPending ? [...enforcedMismatches, ...pendingMismatches] : undefined
   return { name: loaded.name, results, details, mismatches }
 }
 

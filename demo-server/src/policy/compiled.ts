@@ -28,7 +28,13 @@ export interface CompiledRule {
   readonly match: (packet: Packet) => string | undefined
 }
 
-export type PolicyKind = 'KubernetesNetworkPolicy' | 'NetworkPolicy' | 'GlobalNetworkPolicy'
+export type PolicyKind =
+  | 'KubernetesNetworkPolicy'
+  | 'NetworkPolicy'
+  | 'GlobalNetworkPolicy'
+  | 'StagedNetworkPolicy'
+  | 'StagedGlobalNetworkPolicy'
+  | 'StagedKubernetesNetworkPolicy'
 
 export interface CompiledPolicy {
   readonly kind: PolicyKind
@@ -46,6 +52,8 @@ export interface CompiledPolicy {
   readonly selects: (pod: Pod) => boolean
   readonly ingress: readonly CompiledRule[]
   readonly egress: readonly CompiledRule[]
+  /** A staged policy (staged.ts): never enforced, evaluated only for the pending verdict. */
+  readonly staged?: boolean
 }
 
 export interface TierInfo {
@@ -61,6 +69,13 @@ export interface PolicySet {
   readonly policiesByTier: ReadonlyMap<string, readonly CompiledPolicy[]>
   readonly policies: readonly CompiledPolicy[]
   readonly networkSets: readonly NetworkSet[]
+  /**
+   * Present when there are staged policies (stagedAction Set): what Felix evaluates for flow logs' pending trace,
+   * the enforced policies and the staged ones together, sorted the same way (staged.ts).
+   */
+  readonly pending?: PolicySet
+  /** Staged policies with stagedAction Delete: Felix never receives them ("ns/name" or "name"). */
+  readonly stagedDeletes?: readonly string[]
 }
 
 /** What a policy compiler needs besides the resource itself. */

@@ -4,6 +4,7 @@ import { compileCalicoPolicy, DEFAULT_TIER, parseCalicoPolicy, parseNetworkSet, 
 import { compareNames, compareOrder, type CompileContext, type CompiledPolicy, type PolicySet, type TierInfo } from './compiled.ts'
 import { compileKubernetesNetworkPolicy, parseKubernetesNetworkPolicy, type KubernetesNetworkPolicy } from './kubernetesPolicy.ts'
 import { buildNetworkSet, CaseError, type ClusterModel, type NetworkSetInput } from './model.ts'
+import { compileStaged, parseStaged, type ParsedStaged } from './staged.ts'
 
 export const SUPPORTED_KINDS = [
   'networking.k8s.io/v1 NetworkPolicy',
@@ -12,6 +13,9 @@ export const SUPPORTED_KINDS = [
   'projectcalico.org/v3 Tier',
   'projectcalico.org/v3 NetworkSet',
   'projectcalico.org/v3 GlobalNetworkSet',
+  'projectcalico.org/v3 StagedNetworkPolicy',
+  'projectcalico.org/v3 StagedGlobalNetworkPolicy',
+  'projectcalico.org/v3 StagedKubernetesNetworkPolicy',
 ] as const
 
 function describeResource(r: unknown): { apiVersion: string; kind: string; name: string } {
@@ -43,6 +47,7 @@ export function compilePolicies(resources: readonly unknown[], model: ClusterMod
   const networkSetInputs: NetworkSetInput[] = []
   const kube: { np: KubernetesNetworkPolicy; where: string }[] = []
   const calico: { p: CalicoPolicy; where: string }[] = []
+  const staged: { p: ParsedStaged; where: string }[] = []
   const seen = new Set<string>()
 
   resources.forEach((r, i) => {
@@ -74,6 +79,13 @@ export function compilePolicies(resources: readonly unknown[], model: ClusterMod
         if (s) networkSetInputs.push(s)
         break
       }
+      case 'projectcalico.org/v3 StagedNetworkPolicy':
+      case 'projectcalico.org/v3 StagedGlobalNetworkPolicy':
+      case 'projectcalico.org/v3 StagedKubernetesNetworkPolicy': {
+        const p = parseStaged(r, where, issues)
+        if (p) staged.push({ p, where })
+        break
+      }
       default: {
         const hint = d.apiVersion === 'crd.projectcalico.org/v1' ? ' (write Calico resources as projectcalico.org/v3)' : ''
         issues.push(`${where}: unsupported resource ${d.apiVersion} ${d.kind}${hint}; supported: ${SUPPORTED_KINDS.join(', ')}`)
@@ -89,8 +101,21 @@ export function compilePolicies(resources: readonly unknown[], model: ClusterMod
     const compiled = compileCalicoPolicy(p, where, ctx, issues)
     if (compiled) policies.push(compiled)
   }
+  const stagedSet: CompiledPolicy[] = []
+  for (const { p, where } of staged) {
+    // a Delete is validated like a Set (the API server checks its spec) but never evaluated
+    const compiled = compileStaged(p, where, ctx, issues)
+    if (compiled && p.stagedAction === 'Set') stagedSet.push(compiled)
+  }
   if (issues.length > 0) throw new CaseError(issues)
-  return assemblePolicySet([...tiers.values()], policies, networkSets)
+  const enforced = assemblePolicySet([...tiers.values()], policies, networkSets)
+  const deletes = staged.filter((s) => s.p.stagedAction === 'Delete').map((s) => s.p.name)
+  if (stagedSet.length === 0 && deletes.length === 0) return enforced
+  return {
+    ...enforced,
+    ...(stagedSet.length > 0 ? { pending: assemblePolicySet([...tiers.values()], [...policies, ...stagedSet], networkSets) } : {}),
+    ...(deletes.length > 0 ? { stagedDeletes: deletes } : {}),
+  }
 }
 
 /** Sorts tiers and policies the way Felix does (calc/policy_sorter.go). */

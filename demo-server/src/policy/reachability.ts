@@ -43,7 +43,12 @@ export interface Verdict {
 export interface ProbeResult extends ReachResult {
   readonly egress: Verdict
   readonly ingress: Verdict
+  /** With staged policies: the verdict Felix's flow logs record as pending (staged policies evaluated as if enforced). */
+  readonly pendingDecision?: Decision
 }
+
+/** One connection decided: both sides and the overall answer. */
+export type Decision = Pick<ProbeResult, 'allowed' | 'reason' | 'egress' | 'ingress'>
 
 export function resolvePeer(model: ClusterModel, text: string): Peer | undefined {
   const ip = parseIPv4(text)
@@ -64,6 +69,7 @@ export class Evaluator {
   readonly model: ClusterModel
   readonly policies: PolicySet
   private readonly applicable = new Map<string, (readonly CompiledPolicy[])[]>()
+  private pendingEvaluator: Evaluator | undefined
 
   constructor(model: ClusterModel, policies: PolicySet) {
     this.model = model
@@ -132,8 +138,18 @@ export class Evaluator {
     return { direction, endpoint: pod.key, allowed: true, decidedBy: 'profile', trace, reason: `${dir} ${pod.key}: ${why} → allowed by ${profile}` }
   }
 
+  /**
+   * The pending verdict (staged.ts): the same evaluation over the enforced and staged policies together; undefined
+   * when the set has no staged policy to preview.
+   */
+  decidePending(packet: Packet): Decision | undefined {
+    if (!this.policies.pending) return undefined
+    this.pendingEvaluator ??= new Evaluator(this.model, this.policies.pending)
+    return this.pendingEvaluator.decidePacket(packet)
+  }
+
   /** Decides one connection from `src` to `dst`. */
-  decidePacket(packet: Packet): Pick<ProbeResult, 'allowed' | 'reason' | 'egress' | 'ingress'> {
+  decidePacket(packet: Packet): Decision {
     const { src, dst } = packet
     if (src.pod && dst.pod && src.pod === dst.pod) {
       const reason = `same pod ${src.pod.key}: traffic to its own IP stays in its network namespace, no policy applies`
@@ -161,8 +177,10 @@ export class Evaluator {
     if (problems.length > 0) throw new CaseError(problems)
     const src = resolvePeer(this.model, probe.from) as Peer
     const dst = resolvePeer(this.model, probe.to) as Peer
-    const decision = this.decidePacket({ src, dst, protocol, port: probe.port })
-    return { from: probe.from, to: probe.to, port: probe.port, protocol, ...decision }
+    const packet = { src, dst, protocol, port: probe.port }
+    const decision = this.decidePacket(packet)
+    const pending = this.decidePending(packet)
+    return { from: probe.from, to: probe.to, port: probe.port, protocol, ...decision, ...(pending ? { pendingDecision: pending } : {}) }
   }
 }
 

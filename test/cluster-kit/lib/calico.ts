@@ -220,6 +220,22 @@ export const apiServerSchema = z.strictObject({
   spec: z.strictObject({}),
 })
 
+// Goldmane and Whisker (tigera/operator v1.40.15 api/v1/goldmane_types.go, whisker_types.go): cluster-scoped, one
+// instance named default (pkg/controller/utils/utils.go:71 DefaultInstanceKey). The lab sets no deployment overrides.
+export const goldmaneSchema = z.strictObject({
+  apiVersion: z.literal('operator.tigera.io/v1'),
+  kind: z.literal('Goldmane'),
+  metadata: z.strictObject({ name: z.literal('default') }),
+  spec: z.strictObject({}).optional(),
+})
+
+export const whiskerSchema = z.strictObject({
+  apiVersion: z.literal('operator.tigera.io/v1'),
+  kind: z.literal('Whisker'),
+  metadata: z.strictObject({ name: z.literal('default') }),
+  spec: z.strictObject({ notifications: z.enum(['Enabled', 'Disabled']).optional() }).optional(),
+})
+
 // ---- projectcalico.org/v3 --------------------------------------------------------------------------------------
 
 const mode = z.enum(['Never', 'Always', 'CrossSubnet'])
@@ -386,6 +402,8 @@ export function calicoSchemaFor(apiVersion: string, kind: string): z.ZodType | u
     {
       'operator.tigera.io/v1/Installation': installationSchema,
       'operator.tigera.io/v1/APIServer': apiServerSchema,
+      'operator.tigera.io/v1/Goldmane': goldmaneSchema,
+      'operator.tigera.io/v1/Whisker': whiskerSchema,
       'projectcalico.org/v3/IPPool': ipPoolSchema,
       'projectcalico.org/v3/BGPConfiguration': bgpConfigurationSchema,
       'projectcalico.org/v3/BGPPeer': bgpPeerSchema,

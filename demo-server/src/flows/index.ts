@@ -1,0 +1,11 @@
+// Calico's flow logs (Goldmane through whisker-backend), read through client-node: the public API of this folder.
+export { collectCellFlows } from './collect.ts'
+export type { Collected, CollectOptions } from './collect.ts'
+export { FlowsError, isFlowsError, PORT_FORWARD_COMMAND } from './errors.ts'
+export type { FlowsErrorKind } from './errors.ts'
+export { aggregatedName, decidingHit, engineId, hitView, matchFlowsToCells, nameCovers, networkName, sameDecision } from './match.ts'
+export type { CellFlowResult, CellFlowState, CellPod, EngineSide, FlowCell, HitView, RecordRef, SideVerdict } from './match.ts'
+export { curlCommand, parseRecord, WhiskerFlowsReader, windowQuery } from './reader.ts'
+export type { FlowsList, FlowStream, ListRequest, ReaderOptions, StreamRequest } from './reader.ts'
+export { AGGREGATION_SECONDS, FELIX_FLUSH_SECONDS, flowRecord, flowsPath, FLOWS_PATH, parseLabels, WHISKER_NAMESPACE, WHISKER_PORT, WHISKER_SERVICE } from './whiskerApi.ts'
+export type { FlowAction, FlowRecord, FlowsQuery, PolicyHit, PolicyKind, Reporter } from './whiskerApi.ts'
