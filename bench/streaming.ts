@@ -10,6 +10,8 @@ export interface StreamingFigures {
   latencyP95: number
   latencyMax: number
   samples: number
+  /** the same lines, per hop: fake API server → run store (demo server), → the browser's WebSocket, → slide DOM */
+  hops: Array<{ hop: string; p50: number; p95: number; max: number }>
   bigBytes: number
   bigSeconds: number
   longestTaskMs: number
@@ -29,6 +31,21 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
   const browser = await launchBrowser()
   try {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+    // every WebSocket message carrying a marker is stamped on arrival, before the deck's own handler sees it
+    await page.addInitScript(() => {
+      const w = window as unknown as { __sock: Record<string, number> }
+      w.__sock = {}
+      const Native = window.WebSocket
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols)
+          this.addEventListener('message', (e: MessageEvent) => {
+            const now = performance.timeOrigin + performance.now()
+            if (typeof e.data === 'string') for (const m of e.data.matchAll(/⟦(\d+):[\d.]+⟧/g)) w.__sock[m[1]!] ??= now
+          })
+        }
+      }
+    })
     await page.goto(`${deck.deckUrl}/demo-dev1`)
     const action = 'probe-ratings-productpage'
     const root = page.locator(`.slidev-page [data-action="${action}"]`).first()
@@ -37,8 +54,9 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
 
     // 1. latency: 200 lines, 15 ms apart, each carrying the wall-clock time the fake API server sent it
     await page.evaluate(() => {
-      const w = window as unknown as { __lat: number[]; __seen: Set<string> }
+      const w = window as unknown as { __lat: number[]; __seen: Set<string>; __dom: Record<string, number> }
       w.__lat = []
+      w.__dom = {}
       w.__seen = new Set()
       const out = document.querySelector('.slidev-page [data-action="probe-ratings-productpage"] [data-testid="output"]')!
       new MutationObserver(() => {
@@ -47,10 +65,21 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
           if (w.__seen.has(m[1]!)) continue
           w.__seen.add(m[1]!)
           w.__lat.push(now - Number(m[2]))
+          w.__dom[m[1]!] = now
         }
       }).observe(out, { childList: true, subtree: true, characterData: true })
     })
     const lines = 200
+    const sentAt = new Map<string, number>()
+    const storedAt = new Map<string, number>()
+    const unsubscribe = server.store.subscribe((_action, event) => {
+      if (event.type !== 'chunk') return
+      const now = wallNow()
+      for (const m of event.chunk.data.matchAll(/⟦(\d+):([\d.]+)⟧/g)) {
+        sentAt.set(m[1]!, Number(m[2]))
+        if (!storedAt.has(m[1]!)) storedAt.set(m[1]!, now)
+      }
+    })
     fake.onExec(() => ({
       steps: Array.from({ length: lines }, (_, i) => [{ delayMs: 15 }, { stdout: () => `line ⟦${i}:${wallNow().toFixed(3)}⟧\n` }]).flat(),
       exitCode: 0,
@@ -59,6 +88,19 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
     await root.getByTestId('status').getByText(/^exit 0/).waitFor({ timeout: 30_000 })
     await page.waitForFunction((n) => (window as unknown as { __lat: number[] }).__lat.length >= n, lines, { timeout: 10_000 })
     const latencies = (await page.evaluate(() => (window as unknown as { __lat: number[] }).__lat)).sort((a, b) => a - b)
+    unsubscribe()
+    const socketAt = await page.evaluate(() => (window as unknown as { __sock: Record<string, number> }).__sock)
+    const domAt = await page.evaluate(() => (window as unknown as { __dom: Record<string, number> }).__dom)
+    const hop = (name: string, values: number[]) => {
+      const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
+      return { hop: name, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? NaN }
+    }
+    const ids = [...sentAt.keys()]
+    const hops = [
+      hop('fake sends → run store', ids.map((id) => storedAt.get(id)! - sentAt.get(id)!)),
+      hop('run store → browser WebSocket', ids.map((id) => (socketAt[id] ?? NaN) - storedAt.get(id)!)),
+      hop('browser WebSocket → slide DOM', ids.map((id) => (domAt[id] ?? NaN) - (socketAt[id] ?? NaN))),
+    ]
 
     // 2. 5 MB in 64 KiB frames as fast as the fake can send them; the page records its long tasks meanwhile
     await page.evaluate(() => {
@@ -84,6 +126,7 @@ export async function benchStreaming(entry = process.env.DECK_ENTRY ?? 'slides.m
       latencyP95: percentile(latencies, 95),
       latencyMax: latencies.at(-1) ?? NaN,
       samples: latencies.length,
+      hops,
       bigBytes: frames * frame.length,
       bigSeconds,
       longestTaskMs: tasks.length ? Math.max(...tasks) : 0,

@@ -53,6 +53,14 @@ export interface FakeKube {
   readonly execRequests: ExecRequest[]
   /** Exec WebSockets currently open. */
   readonly openExecStreams: number
+  /** REST requests (watches included) that have arrived and whose response has not closed yet. */
+  readonly openRequests: number
+  /** Watch streams currently open. */
+  readonly openWatches: number
+  /** Every REST request seen, in order (exec upgrades are in execRequests). */
+  readonly requests: RequestRecord[]
+  /** Matching REST requests get no answer at all until the client goes away; returns an undo function. */
+  stall(matcher: { method?: string; pathPrefix: string }): () => void
   /** Force an error response for matching requests (REST and exec upgrades); newest rule wins. Returns an undo function. */
   respond(matcher: { method?: string; pathPrefix: string }, status: number, body?: object): () => void
   /** Delay added to every REST response, in ms (default 0). */
@@ -82,6 +90,13 @@ interface Rule {
   pathPrefix: string
   status: number
   body?: object
+}
+
+export interface RequestRecord {
+  method: string
+  path: string
+  query: Record<string, string>
+  contentType: string
 }
 
 interface Route {
@@ -150,7 +165,10 @@ class FakeKubeServer implements FakeKube {
   private store = new Store()
   private exec = new ExecEndpoint(this.store)
   private rules: Rule[] = []
+  private stalls: Array<{ method?: string; pathPrefix: string }> = []
   private watches = new Set<ServerResponse>()
+  requests: RequestRecord[] = []
+  openRequests = 0
   private gitVersion: string
   private closed = false
 
@@ -181,6 +199,17 @@ class FakeKubeServer implements FakeKube {
 
   get openExecStreams(): number {
     return this.exec.open
+  }
+
+  get openWatches(): number {
+    return this.watches.size
+  }
+
+  stall(matcher: { method?: string; pathPrefix: string }): () => void {
+    this.stalls.push(matcher)
+    return () => {
+      this.stalls = this.stalls.filter((m) => m !== matcher)
+    }
   }
 
   onExec(handler: (req: ExecRequest) => ExecScript): void {
@@ -287,10 +316,16 @@ class FakeKubeServer implements FakeKube {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.openRequests++
+    res.on('close', () => this.openRequests--)
     try {
       const url = new URL(req.url ?? '/', 'http://fake-kube')
       const method = req.method ?? 'GET'
+      this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), contentType: String(req.headers['content-type'] ?? '').split(';')[0] ?? '' })
       const body = await readBody(req)
+      if (this.stalls.some((m) => (!m.method || m.method.toUpperCase() === method) && url.pathname.startsWith(m.pathPrefix))) {
+        return await new Promise<void>((resolve) => res.on('close', () => resolve()))
+      }
       if (this.latencyMs > 0) await sleep(this.latencyMs)
       if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
