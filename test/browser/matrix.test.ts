@@ -24,7 +24,7 @@ let server: DemoServer
 before(async () => {
   deck = await startDeck({ token: 'matrix-browser-token-0123456789', demoPort: await freePort(), entry })
   // every lab policy but step 3 (details), which the slide's PolicyStep applies
-  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['50-policy-default-deny', '51-policy-productpage', '53-policy-reviews', '54-policy-ratings', '55-policy-outside-range'])] })
+  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny', 'productpage', 'reviews', 'ratings', 'outside-range'])] })
   // denied probes take a while (they wait out their timeout); one cell disagrees with the policies
   fake.onExec(labExecHandler({
     deniedMs: 700,
