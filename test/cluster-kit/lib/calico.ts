@@ -27,7 +27,6 @@ const clusterMeta = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 })
-const namespacedMeta = clusterMeta.extend({ namespace: dnsName })
 
 // ---- operator.tigera.io/v1 -------------------------------------------------------------------------------------
 
