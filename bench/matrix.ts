@@ -2,9 +2,6 @@
 // sequential loop of the same probes (what a presenter does by hand, one `kubectl exec` after the other). Exec
 // latency is injected on every probe; denied probes wait out their connect timeout, as a dropped SYN does. The
 // outside clients go through a stand-in `docker` (a shell script) that answers the same way.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { reachMatrix } from '../demo-server/src/catalog/matrices.ts'
 import type { ProbeMatrixAction } from '../demo-server/src/catalog/types.ts'
 import { listMatrixPods } from '../demo-server/src/matrix/clusterRead.ts'
@@ -15,7 +12,7 @@ import { readMatrix } from '../demo-server/src/matrix/reachability.ts'
 import { runMatrix } from '../demo-server/src/matrix/run.ts'
 import { startFakeKube } from '../test/fakeKube/server.ts'
 import { labObjects } from '../test/support/labObjects.ts'
-import { labExecHandler, labPolicies } from '../test/support/matrixLab.ts'
+import { labExecHandler, labPolicies, standInDocker } from '../test/support/matrixLab.ts'
 
 export interface MatrixFigures {
   probes: number
@@ -34,23 +31,9 @@ export interface MatrixFigures {
 const TIMEOUT_S = 1
 const EXEC_LATENCY_MS = 30
 
-/** host1 reaches the LoadBalancer after the latency; everything else sleeps out the timeout and fails as curl does. */
-const STAND_IN_DOCKER = `#!/bin/sh
-container="$2"
-eval last=\\\${$#}
-if [ "$container $last" = "host1 http://198.19.48.10:80/" ]; then sleep ${EXEC_LATENCY_MS / 1000}; printf 200; exit 0; fi
-sleep ${TIMEOUT_S}
-echo "curl: (28) Connection timed out after ${TIMEOUT_S * 1000} milliseconds" >&2
-exit 28
-`
-
 export async function benchMatrix(): Promise<MatrixFigures> {
-  const bin = join(mkdtempSync(join(tmpdir(), 'bench-matrix-')), 'bin')
-  mkdirSync(bin)
-  writeFileSync(join(bin, 'docker'), STAND_IN_DOCKER)
-  chmodSync(join(bin, 'docker'), 0o755)
   const savedPath = process.env.PATH
-  process.env.PATH = `${bin}:${savedPath}`
+  process.env.PATH = `${standInDocker({ allowedSeconds: EXEC_LATENCY_MS / 1000, deniedSeconds: TIMEOUT_S })}:${savedPath}`
   const fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies()] })
   fake.latencyMs = 2 // every REST answer
   fake.onExec(labExecHandler({ deniedMs: TIMEOUT_S * 1000, allowedMs: EXEC_LATENCY_MS }))

@@ -3,7 +3,7 @@
 // the worker-pool bound, the ephemeral debug containers, and the outside clients through an allow-listed host command.
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeKube } from '../fakeKube/server.ts'
@@ -22,7 +22,7 @@ import type { ExitMessage } from '../../demo-server/src/protocol.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
-import { labExecHandler, labPolicies, REPO } from '../support/matrixLab.ts'
+import { labExecHandler, labPolicies, REPO, standInDocker } from '../support/matrixLab.ts'
 
 const token = 'matrix-test-token-0123456789'
 const origin = 'http://localhost:3030'
@@ -35,23 +35,9 @@ const originalPath = process.env.PATH
 const matrix: ProbeMatrixAction = { ...reachMatrix, probeTimeoutSeconds: T, timeoutMs: 60_000 }
 const bounded: ProbeMatrixAction = { ...matrix, id: 'matrix-bounded', concurrency: 3 }
 
-/** A stand-in `docker` for the outside clients: host1 reaches the LoadBalancer, everything else times out (curl 28). */
-const FAKE_DOCKER = `#!/bin/sh
-container="$2"
-eval last=\\\${$#}
-case "$container $last" in
-  "host1 http://198.19.48.10:80/") printf 200; exit 0 ;;
-  *) echo "curl: (28) Connection timed out after 1001 milliseconds" >&2; exit 28 ;;
-esac
-`
-
 before(async () => {
   const root = mkdtempSync(join(tmpdir(), 'matrix-'))
-  const bin = join(root, 'bin')
-  mkdirSync(bin)
-  writeFileSync(join(bin, 'docker'), FAKE_DOCKER)
-  chmodSync(join(bin, 'docker'), 0o755)
-  process.env.PATH = `${bin}:${originalPath}`
+  process.env.PATH = `${standInDocker()}:${originalPath}`
   fake = await startFakeKube({ objects: labObjects() })
   server = await startDemoServer({
     access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null },

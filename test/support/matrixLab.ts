@@ -1,5 +1,9 @@
 // The reachability matrix against the fake API server: the lab's policies as live objects, and an exec handler that
 // answers probes the way the real lab does (busybox wget / nslookup output) — what the tests and the bench share.
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LAB } from '../../demo-server/src/catalog/lab.ts'
 import { POLICY_STEPS } from '../../demo-server/src/catalog/policySteps.ts'
 import type { PolicyStepId } from '../../demo-server/src/catalog/policySteps.ts'
 import { readManifests, REPO_ROOT } from '../../demo-server/src/manifests.ts'
@@ -52,4 +56,26 @@ export function labExecHandler(options: { deniedMs: number; allowedMs?: number; 
     const allowed = options.policies === false || INTENDED.has(`${row}→${col}`)
     return allowed ? allowedScript(options.allowedMs) : timedOutScript(options.deniedMs)
   }
+}
+
+/**
+ * A stand-in `docker` for the kind lab's outside clients, as the lab with every policy answers: host1 reaches the
+ * LoadBalancer (HTTP 200), everything else times out as curl does (exit 28). Returns the folder to put first on PATH.
+ */
+export function standInDocker(timing: { allowedSeconds?: number; deniedSeconds?: number } = {}): string {
+  const bin = join(mkdtempSync(join(tmpdir(), 'stand-in-docker-')), 'bin')
+  mkdirSync(bin)
+  const pause = (s: number | undefined) => (s ? `sleep ${s}; ` : '')
+  writeFileSync(join(bin, 'docker'), [
+    '#!/bin/sh',
+    'container="$2"',
+    'eval last=\\${$#}',
+    'case "$container $last" in',
+    `  "host1 http://${LAB.lbIp}:80/") ${pause(timing.allowedSeconds)}printf 200; exit 0 ;;`,
+    `  *) ${pause(timing.deniedSeconds)}echo "curl: (28) Connection timed out after ${(timing.deniedSeconds ?? 1) * 1000} milliseconds" >&2; exit 28 ;;`,
+    'esac',
+    '',
+  ].join('\n'))
+  chmodSync(join(bin, 'docker'), 0o755)
+  return bin
 }
