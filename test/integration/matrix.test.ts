@@ -22,6 +22,7 @@ import type { ExitMessage } from '../../demo-server/src/protocol.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
+import { intendedMatrixCells } from '../support/leastPrivilege.ts'
 import { labExecHandler, labPolicies, REPO, standInDocker } from '../support/matrixLab.ts'
 
 const token = 'matrix-test-token-0123456789'
@@ -112,7 +113,7 @@ test('expected is computed from the policies in the API server: open without the
   const { p } = await runMatrix()
   assert.equal(p.header.expected.policies.length, 7)
   const allowed = expectedCells(p).filter((c) => c.verdict === 'allowed' && c.to !== 'dns').map((c) => `${c.from}→${c.to}`).sort()
-  assert.deepEqual(allowed, ['host1→productpage', 'productpage→details', 'productpage→reviews', 'reviews-v2→ratings', 'reviews-v3→ratings'])
+  assert.deepEqual(allowed, intendedMatrixCells())
   const denied = p.cell('alpine-dev1', 'productpage')!.opinions.expected!
   assert.match(denied.reason, /denied at end of tier default/)
   assert.equal(p.summary?.mismatches, 0, `the fake answers as the policies say\n${printReachability(p)}`)
