@@ -10,7 +10,6 @@ import assert from 'node:assert/strict'
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { z } from 'zod'
 import { Catalog, defaultActions, paramNames } from '../../demo-server/src/catalog/index.ts'
 import type { Action, ExecAction, Lab } from '../../demo-server/src/catalog/types.ts'
 import { readManifests, REPO_ROOT } from '../../demo-server/src/manifests.ts'
@@ -21,6 +20,7 @@ import type { Run } from '../../demo-server/src/protocol.ts'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube, KubeObject } from '../fakeKube/server.ts'
 import { labObjects } from '../support/labObjects.ts'
+import { curlService } from '../support/demoServer.ts'
 import { matchSnapshot } from '../support/snapshot.ts'
 
 const actions = defaultActions()
@@ -35,12 +35,9 @@ test('every step’s shown command, both labs, is the one in shown-commands.txt'
 })
 
 test('a parameter the deck has not chosen yet shows as <name>, and a chosen one as its value', () => {
-  const curl: ExecAction<{ service: string }> = {
-    id: 'p', title: 'p', kind: 'exec', namespace: 'dev1', target: { deployment: 'ratings-v1' }, container: 'ratings',
-    params: z.strictObject({ service: z.enum(['details', 'reviews']) }), command: (p) => ['curl', `http://${p.service}:9080/`], namespaces: ['dev1'], timeoutMs: 1000,
-  }
-  assert.equal(shownCommand(curl, {}, 'kind', paramNames(curl)), 'kubectl exec -n dev1 deploy/ratings-v1 -c ratings -- curl http://<service>:9080/')
-  assert.equal(shownCommand(curl, { service: 'details' }, 'kind'), 'kubectl exec -n dev1 deploy/ratings-v1 -c ratings -- curl http://details:9080/')
+  const curl = curlService
+  assert.equal(shownCommand(curl, {}, 'kind', paramNames(curl)), 'kubectl exec -n dev1 deploy/ratings-v1 -c ratings -- curl -sS -o /dev/null --max-time 5 http://<service>:9080/')
+  assert.equal(shownCommand(curl, { service: 'details' }, 'kind'), 'kubectl exec -n dev1 deploy/ratings-v1 -c ratings -- curl -sS -o /dev/null --max-time 5 http://details:9080/')
 })
 
 // ---- reading a line back ---------------------------------------------------------------------------------------

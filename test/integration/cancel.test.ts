@@ -3,10 +3,7 @@
 // cancelled while its work is in flight.
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
 import { CoreV1Api } from '@kubernetes/client-node'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { defaultActions } from '../../demo-server/src/catalog/index.ts'
 import { reachMatrix } from '../../demo-server/src/catalog/matrices.ts'
 import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
@@ -14,12 +11,11 @@ import type { Action, ProbeMatrixAction } from '../../demo-server/src/catalog/ty
 import type { ExitMessage } from '../../demo-server/src/protocol.ts'
 import { ensureDebugContainer } from '../../demo-server/src/matrix/debugContainer.ts'
 import { runRollout } from '../../demo-server/src/runner/rollout.ts'
-import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube, KubeObject } from '../fakeKube/server.ts'
 import { labObjects } from '../support/labObjects.ts'
-import { REPO } from '../support/matrixLab.ts'
+import { demoServerOnFake } from '../support/demoServer.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 
@@ -47,12 +43,9 @@ before(async () => {
     }
   })
   fake = await startFakeKube({ objects: starting })
-  server = await startDemoServer({
-    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
+  server = await demoServerOnFake(fake, {
     token,
-    allowedOrigins: [origin],
-    repoRoot: REPO,
-    storeDir: join(mkdtempSync(join(tmpdir(), 'cancel-')), '.runs'),
+    origin,
     actions: ['nodes-wide', 'rollout-events', 'preflight', policyStep('details')!.apply].map((id) => ({ ...shipped(id), then: undefined }) as Action).concat(extra, [matrix]),
     healthIntervalMs: 3_600_000, // no health check in the middle of "nothing happens any more"
   })

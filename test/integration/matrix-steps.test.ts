@@ -2,12 +2,8 @@
 // many windows watch or click, once more if the matrix was already running, never after a failure.
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube, KubeObject } from '../fakeKube/server.ts'
-import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { Catalog } from '../../demo-server/src/catalog/index.ts'
 import { matrixActions, reachMatrix } from '../../demo-server/src/catalog/matrices.ts'
@@ -18,6 +14,7 @@ import type { ExitMessage, ServerMessage } from '../../demo-server/src/protocol.
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
+import { demoServerOnFake } from '../support/demoServer.ts'
 import { labExecHandler, labPolicies, REPO } from '../support/matrixLab.ts'
 
 const token = 'matrix-steps-token-0123456789'
@@ -38,14 +35,7 @@ const AFTER_REMOVE = matrixAfterSteps(DETAILS.number - 1)
 
 before(async () => {
   fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny', 'productpage'])] })
-  server = await startDemoServer({
-    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
-    token,
-    allowedOrigins: [origin],
-    repoRoot: REPO,
-    storeDir: join(mkdtempSync(join(tmpdir(), 'matrix-steps-')), '.runs'),
-    actions: [...matrices, ...policyStepActions],
-  })
+  server = await demoServerOnFake(fake, { token, origin, actions: [...matrices, ...policyStepActions] })
 })
 after(async () => {
   for (const deck of decks) deck.close()

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube, KubeObject } from '../fakeKube/server.ts'
-import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { reachMatrix } from '../../demo-server/src/catalog/matrices.ts'
 import { REACH_MATRIX_ID as MATRIX_ID } from '../../demo-server/src/catalog/policySteps.ts'
@@ -22,8 +21,9 @@ import type { ExitMessage } from '../../demo-server/src/protocol.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
+import { demoServerOnFake } from '../support/demoServer.ts'
 import { intendedMatrixCells } from '../support/leastPrivilege.ts'
-import { labExecHandler, labPolicies, REPO, standInDocker } from '../support/matrixLab.ts'
+import { labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
 
 const token = 'matrix-test-token-0123456789'
 const origin = 'http://localhost:3030'
@@ -37,17 +37,9 @@ const matrix: ProbeMatrixAction = { ...reachMatrix, probeTimeoutSeconds: T, time
 const bounded: ProbeMatrixAction = { ...matrix, id: 'matrix-bounded', concurrency: 3 }
 
 before(async () => {
-  const root = mkdtempSync(join(tmpdir(), 'matrix-'))
   process.env.PATH = `${standInDocker()}:${originalPath}`
   fake = await startFakeKube({ objects: labObjects() })
-  server = await startDemoServer({
-    access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null },
-    token,
-    allowedOrigins: [origin],
-    repoRoot: REPO,
-    storeDir: join(root, '.runs'),
-    actions: [matrix, bounded],
-  })
+  server = await demoServerOnFake(fake, { token, origin, context: 'kind-calico-lab', actions: [matrix, bounded] })
 })
 after(async () => {
   process.env.PATH = originalPath

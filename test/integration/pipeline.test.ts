@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube } from '../fakeKube/server.ts'
-import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { defaultActions } from '../../demo-server/src/catalog/index.ts'
 import type { Action } from '../../demo-server/src/catalog/types.ts'
 import type { ExitMessage, StateMessage } from '../../demo-server/src/protocol.ts'
+import { demoServerOnFake } from '../support/demoServer.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { deployment, labObjects } from '../support/labObjects.ts'
@@ -47,14 +47,7 @@ before(async () => {
   writeFileSync(join(root, 'manifests', 'policy.yaml'), policy)
   // a Deployment whose selector matches no pod: `kubectl exec deploy/nobody` finds nothing to run in
   fake = await startFakeKube({ objects: [...labObjects(), deployment('nobody', 'nobody', true)] })
-  server = await startDemoServer({
-    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
-    token,
-    allowedOrigins: [origin],
-    repoRoot: root,
-    storeDir: join(root, '.runs'),
-    actions: [...shipped('preflight', 'nodes-wide', 'rollout-events', 'probe-ratings-productpage'), ...extra],
-  })
+  server = await demoServerOnFake(fake, { token, origin, repoRoot: root, actions: [...shipped('preflight', 'nodes-wide', 'rollout-events', 'probe-ratings-productpage'), ...extra] })
 })
 after(async () => {
   for (const deck of decks) deck.close()

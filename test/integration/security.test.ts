@@ -3,31 +3,17 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
-import { z } from 'zod'
 import { defaultActions } from '../../demo-server/src/catalog/index.ts'
-import type { ExecAction } from '../../demo-server/src/catalog/types.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { repoRoot } from '../../demo-server/src/launch.ts'
 import { MAX_CLIENT_FRAME_BYTES } from '../../demo-server/src/protocol.ts'
+import { curlService } from '../support/demoServer.ts'
 import { connectDeck } from '../support/wsClient.ts'
 
 const token = 'security-test-token-0123456789'
 const origin = 'http://localhost:3030'
 let server: DemoServer
-
-/** A step that takes a parameter (the shipped catalog has none): the deck may only pick one of the schema's values. */
-const curlService: ExecAction<{ service: string }> = {
-  id: 'curl-service',
-  title: 'ratings → a bookinfo service',
-  kind: 'exec',
-  namespace: 'dev1',
-  target: { deployment: 'ratings-v1' },
-  params: z.strictObject({ service: z.enum(['productpage', 'details', 'reviews', 'ratings']) }),
-  command: (p) => ['curl', '-sS', '-o', '/dev/null', '--max-time', '5', `http://${p.service}:9080/`],
-  namespaces: ['dev1'],
-  timeoutMs: 15_000,
-}
 
 before(async () => {
   server = await startDemoServer({

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { z } from 'zod'
 import { REPO_ROOT } from '../manifests.ts'
 import { Catalog, defaultActions, paramNames } from './index.ts'
-import type { Action, ExecAction } from './types.ts'
+import type { Action } from './types.ts'
+import { curlService } from '../../../test/support/demoServer.ts'
 
 function scratch(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'catalog-'))
@@ -62,17 +62,7 @@ test('apply actions: missing files and objects outside the allowed namespaces ar
 })
 
 test('parameters: validated by the action schema; an action without a schema takes none', () => {
-  const withParams: ExecAction<{ service: string }> = {
-    id: 'p',
-    title: 'p',
-    kind: 'exec',
-    namespace: 'dev1',
-    target: { deployment: 'ratings-v1' },
-    params: z.strictObject({ service: z.enum(['details', 'reviews']) }),
-    command: (p) => ['curl', `http://${p.service}:9080/`],
-    namespaces: ['dev1'],
-    timeoutMs: 1000,
-  }
+  const withParams = curlService
   const catalog = new Catalog([table, withParams], REPO_ROOT)
   assert.deepEqual(catalog.parseParams(withParams, { service: 'details' }), { ok: true, params: { service: 'details' } })
   const bad = catalog.parseParams(withParams, { service: 'kube-apiserver' })
