@@ -4,28 +4,8 @@ import { computed, ref, shallowRef, triggerRef, watchEffect } from 'vue'
 import type { ComputedRef } from 'vue'
 import { useNav, useSlideContext } from '@slidev/client'
 import type { Run } from '../demo-server/src/protocol.ts'
+import { labelOf, runToDraw } from './replayRule.ts'
 import { useDemoConnection } from './useDemoConnection.ts'
-
-export interface Label {
-  text: string
-  kind: 'none' | 'live' | 'replay'
-}
-
-/** What the viewer sees is always labelled: live, replay of ‹time›, or not run yet. */
-export function labelOf(run: Run | null, replay: boolean): Label {
-  if (!run) return { text: 'not run yet', kind: 'none' }
-  if (replay) return { text: `replay of ${new Date(run.startedAt).toLocaleString()}`, kind: 'replay' }
-  return { text: run.status === 'running' ? 'live · running' : 'live', kind: 'live' }
-}
-
-/**
- * The replay rule: the latest run, unless it ended without success (failed or cancelled) and a successful one exists —
- * then the successful one when exporting, or when the presenter asks for it.
- */
-export function runToDraw(latest: Run | null, lastSucceeded: Run | null, wantReplay: boolean): Run | null {
-  const ended = latest && latest.status !== 'running' && latest.status !== 'succeeded'
-  return ended && lastSucceeded && wantReplay ? lastSucceeded : latest
-}
 
 /** Only the audience slide and the presenter's current slide may start things; previews and the export just show. */
 export function useInteractive(): ComputedRef<boolean> {
