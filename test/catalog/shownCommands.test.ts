@@ -26,6 +26,12 @@ import { matchSnapshot } from '../support/snapshot.ts'
 const actions = defaultActions()
 
 test('every step’s shown command, both labs, is the one in shown-commands.txt', () => {
+  for (const a of actions) {
+    for (const lab of ['kind', 'vms'] as const) {
+      const prefix = a.kind === 'host' ? /^(docker|multipass) / : a.kind === 'preflight' ? /^npm run demo:check$/ : /^kubectl /
+      assert.match(shownCommand(a, {}, lab, paramNames(a)), prefix, `${a.id} (${lab})`)
+    }
+  }
   const lines = actions.flatMap((a) => {
     const kind = shownCommand(a, {}, 'kind', paramNames(a))
     const vms = shownCommand(a, {}, 'vms', paramNames(a))
