@@ -2,10 +2,12 @@
 // engine knows: Kubernetes NetworkPolicies, Calico NetworkPolicies and GlobalNetworkPolicies in two tiers) probed
 // 10,000 times; and the lab's own matrix from manifests/. Seeded, so every run measures the same work.
 import { join } from 'node:path'
-import { reachMatrix } from '../demo-server/src/catalog/matrix.ts'
+import { reachMatrix } from '../demo-server/src/catalog/matrices.ts'
 import { buildModel, compilePolicies, evaluate, Evaluator, labMatrix, modelFromManifests } from '../demo-server/src/policy/index.ts'
 import type { Probe } from '../demo-server/src/policy/index.ts'
-import { buildExpected, expectedFromManifests } from '../demo-server/src/probe/expected.ts'
+import { expectation } from '../demo-server/src/matrix/expectation.ts'
+import { offlineExpectation } from '../demo-server/src/matrix/offline.ts'
+import { readMatrix } from '../demo-server/src/matrix/reachability.ts'
 
 export interface EngineFigures {
   pods: number
@@ -146,13 +148,13 @@ export function benchEngine(repoRoot = join(import.meta.dirname, '..')): EngineF
     labTimes.push(performance.now() - s)
   }
   // the slide's matrix: the expectation line the demo server writes first in a run
-  const endpoints = new Map(expectedFromManifests(reachMatrix, repoRoot).rows.filter((r) => r.endpoint).map((r) => [r.id, r.endpoint]))
+  const endpoints = new Map(readMatrix(offlineExpectation(reachMatrix, repoRoot)).reachability!.rows.filter((r) => r.endpoint).map((r) => [r.id, r.endpoint]))
   const inputs = { model: lab.model, policies: lab.policies, policyNames: [], notes: [] }
   const slideTimes: number[] = []
   let cells = 0
   for (let i = 0; i < 50; i++) {
     const s = performance.now()
-    cells = buildExpected(reachMatrix, 'manifests', inputs, endpoints).cells.length
+    cells = expectation(reachMatrix, 'manifests', inputs, endpoints).opinions.length
     slideTimes.push(performance.now() - s)
   }
   return {

@@ -2,19 +2,17 @@
 // sequential loop of the same probes (what a presenter does by hand, one `kubectl exec` after the other). Exec
 // latency is injected on every probe; denied probes wait out their connect timeout, as a dropped SYN does. The
 // outside clients go through a stand-in `docker` (a shell script) that answers the same way.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { reachMatrix } from '../demo-server/src/catalog/matrix.ts'
+import { reachMatrix } from '../demo-server/src/catalog/matrices.ts'
 import type { ProbeMatrixAction } from '../demo-server/src/catalog/types.ts'
-import { parseMatrixText } from '../demo-server/src/probe/cells.ts'
-import { pickPod, probePlan, readCluster } from '../demo-server/src/probe/expected.ts'
-import { execCapture } from '../demo-server/src/probe/podExec.ts'
-import { outsideProbeArgv, outsideUrl, runHostCommand } from '../demo-server/src/runner/hostCommand.ts'
-import { podProbeCommand, runProbeMatrix } from '../demo-server/src/runner/probeMatrix.ts'
+import { listMatrixPods } from '../demo-server/src/matrix/clusterRead.ts'
+import { DEBUG_CONTAINER } from '../demo-server/src/matrix/debugContainer.ts'
+import { probePlan, sourcePods } from '../demo-server/src/matrix/model.ts'
+import { outsideHostRunner, podExecRunner } from '../demo-server/src/matrix/probeRunners.ts'
+import { readMatrix } from '../demo-server/src/matrix/reachability.ts'
+import { runMatrix } from '../demo-server/src/matrix/run.ts'
 import { startFakeKube } from '../test/fakeKube/server.ts'
 import { labObjects } from '../test/support/labObjects.ts'
-import { labExecHandler, labPolicies } from '../test/support/matrixLab.ts'
+import { labExecHandler, labPolicies, standInDocker } from '../test/support/matrixLab.ts'
 
 export interface MatrixFigures {
   probes: number
@@ -33,23 +31,9 @@ export interface MatrixFigures {
 const TIMEOUT_S = 1
 const EXEC_LATENCY_MS = 30
 
-/** host1 reaches the LoadBalancer after the latency; everything else sleeps out the timeout and fails as curl does. */
-const STAND_IN_DOCKER = `#!/bin/sh
-container="$2"
-eval last=\\\${$#}
-if [ "$container $last" = "host1 http://198.19.48.10:80/" ]; then sleep ${EXEC_LATENCY_MS / 1000}; printf 200; exit 0; fi
-sleep ${TIMEOUT_S}
-echo "curl: (28) Connection timed out after ${TIMEOUT_S * 1000} milliseconds" >&2
-exit 28
-`
-
 export async function benchMatrix(): Promise<MatrixFigures> {
-  const bin = join(mkdtempSync(join(tmpdir(), 'bench-matrix-')), 'bin')
-  mkdirSync(bin)
-  writeFileSync(join(bin, 'docker'), STAND_IN_DOCKER)
-  chmodSync(join(bin, 'docker'), 0o755)
   const savedPath = process.env.PATH
-  process.env.PATH = `${bin}:${savedPath}`
+  process.env.PATH = `${standInDocker({ allowedSeconds: EXEC_LATENCY_MS / 1000, deniedSeconds: TIMEOUT_S })}:${savedPath}`
   const fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies()] })
   fake.latencyMs = 2 // every REST answer
   fake.onExec(labExecHandler({ deniedMs: TIMEOUT_S * 1000, allowedMs: EXEC_LATENCY_MS }))
@@ -61,42 +45,42 @@ export async function benchMatrix(): Promise<MatrixFigures> {
     const once = async (): Promise<{ seconds: number; out: string }> => {
       let out = ''
       const t0 = performance.now()
-      await runProbeMatrix(kc, action, { lab: 'kind', signal, sink: { stdout: (t) => (out += t), stderr: () => {}, info: () => {} } })
+      await runMatrix(kc, action, { lab: 'kind', signal, out: { stdout: (t) => (out += t), info: () => {} } })
       return { seconds: (performance.now() - t0) / 1000, out }
     }
     const cold = await once()
     const warm = [await once(), await once(), await once()].sort((a, b) => a.seconds - b.seconds)
     const parallelSeconds = warm[1]!.seconds
-    const parsed = parseMatrixText(warm[1]!.out)
+    const parsed = readMatrix(warm[1]!.out).reachability?.summary
 
-    // sequential: the same probes, one after the other (the debug containers exist by now: not counted against it)
-    const { pods } = await readCluster(kc, action)
+    // sequential: the same probes through the same runners, one after the other (the debug containers exist by now)
+    const pods = await listMatrixPods(kc, action, signal)
+    const found = sourcePods(action, pods)
+    const outside = outsideHostRunner('kind', new Map(action.targets.flatMap((t) => {
+      const ip = pods.find((p) => p.metadata?.namespace === t.namespace && p.metadata?.labels?.app === t.selector.split('=')[1])?.status?.podIP
+      return ip ? [[t.id, ip] as const] : []
+    })))
     const t1 = performance.now()
     for (const source of action.sources) {
+      const pod = found.get(source.id)
+      const runner = source.outside
+        ? outside
+        : podExecRunner(kc, { namespace: source.pod!.namespace, name: pod!.metadata!.name! }, source.pod!.via === 'debug' ? DEBUG_CONTAINER : source.pod!.container!)
       for (const target of action.targets) {
-        if (!probePlan(source, target).probed) continue
-        if (source.outside) {
-          const ip = pods.find((p) => p.metadata?.namespace === target.namespace && p.metadata?.labels?.app === target.selector.split('=')[1])?.status?.podIP
-          const url = outsideUrl(target, ip)!
-          await runHostCommand(outsideProbeArgv(source, 'kind', url, TIMEOUT_S), { timeoutMs: 20_000, signal })
-          continue
-        }
-        const pod = pickPod(pods, source.pod!.namespace, source.pod!.selector)!
-        const container = source.pod!.via === 'debug' ? 'reach-probe' : source.pod!.container!
-        await execCapture(kc, { namespace: source.pod!.namespace, pod: pod.metadata!.name!, container, command: podProbeCommand(target, TIMEOUT_S) }, { deadlineMs: 20_000, signal })
+        if (probePlan(source, target).probed) await runner.run({ source, target, timeoutSeconds: TIMEOUT_S }, signal)
       }
     }
     const sequentialSeconds = (performance.now() - t1) / 1000
     return {
-      probes: parsed.summary?.probes ?? 0,
-      denied: parsed.summary?.denied ?? 0,
+      probes: parsed?.probes ?? 0,
+      denied: parsed?.denied ?? 0,
       timeoutSeconds: TIMEOUT_S,
       execLatencyMs: EXEC_LATENCY_MS,
       concurrency: action.concurrency,
       coldSeconds: cold.seconds,
       parallelSeconds,
       sequentialSeconds,
-      mismatches: parsed.summary?.mismatches ?? -1,
+      mismatches: parsed?.mismatches ?? -1,
     }
   } finally {
     process.env.PATH = savedPath

@@ -5,6 +5,7 @@
 // `npm run reach -- --manifests manifests/ [--port 9080] [--json]`: the lab's own truth tables, derived from
 //   the YAML there (one pod per workload, a CoreDNS stand-in, two outside clients).
 import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
 import {
   CaseError,
   evaluate,
@@ -95,21 +96,31 @@ function runManifests(dir: string, port: number, json: boolean): void {
   process.stdout.write(`${lines.join('\n')}\n`)
 }
 
-const argv = process.argv.slice(2)
-if (argv.includes('--help') || argv.includes('-h')) {
+let args: ReturnType<typeof parse>
+function parse() {
+  return parseArgs({
+    options: { manifests: { type: 'string' }, port: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: true,
+  })
+}
+try {
+  args = parse()
+} catch (e) {
+  fail(`${(e as Error).message}\n${USAGE}`)
+}
+const { values, positionals } = args
+if (values.help) {
   process.stdout.write(`${USAGE}\n`)
   process.exit(0)
 }
-const mIndex = argv.indexOf('--manifests')
-if (mIndex !== -1) {
-  const dir = argv[mIndex + 1]
-  if (dir === undefined || dir.startsWith('--')) fail(`--manifests needs a directory\n${USAGE}`)
-  const pIndex = argv.indexOf('--port')
-  const port = pIndex === -1 ? 9080 : Number(argv[pIndex + 1])
+if (values.manifests !== undefined) {
+  if (positionals.length > 0) fail(`--manifests takes no case file\n${USAGE}`)
+  const port = values.port === undefined ? 9080 : Number(values.port)
   if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port needs a port number (1-65535)`)
-  runManifests(dir, port, argv.includes('--json'))
+  runManifests(values.manifests, port, values.json)
 } else {
-  const files = argv.filter((a) => !a.startsWith('--'))
-  if (files.length !== 1 || argv.length !== 1) fail(`expected exactly one case file\n${USAGE}`)
-  runCaseFile(files[0] as string)
+  if (values.port !== undefined || values.json) fail(`--port and --json go with --manifests\n${USAGE}`)
+  if (positionals.length !== 1) fail(`expected exactly one case file\n${USAGE}`)
+  runCaseFile(positionals[0] as string)
 }

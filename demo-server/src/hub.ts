@@ -7,6 +7,9 @@ import type { RunStore, RunEvent } from './runStore.ts'
 import type { Runner } from './runner/index.ts'
 import type { Catalog } from './catalog/index.ts'
 
+/** What the deck shows for each action before anything runs (the catalog message). */
+export type CatalogEntries = () => Extract<ServerMessage, { type: 'catalog' }>['actions']
+
 interface Client {
   socket: WebSocket
   actions: Set<string>
@@ -19,11 +22,13 @@ export class Hub {
   private readonly store: RunStore
   private readonly runner: Runner
   private readonly catalog: Catalog
+  private readonly entries: CatalogEntries
 
-  constructor(options: { store: RunStore; runner: Runner; catalog: Catalog }) {
+  constructor(options: { store: RunStore; runner: Runner; catalog: Catalog; entries: CatalogEntries }) {
     this.store = options.store
     this.runner = options.runner
     this.catalog = options.catalog
+    this.entries = options.entries
     this.unsubscribe = this.store.subscribe((action, event) => this.onRunEvent(action, event))
   }
 
@@ -37,7 +42,7 @@ export class Hub {
     socket.on('close', () => this.clients.delete(client))
     socket.on('error', () => this.clients.delete(client))
     socket.on('message', (data, isBinary) => this.onMessage(client, data.toString(), isBinary))
-    this.send(client, { type: 'catalog', actions: this.catalog.describe() })
+    this.send(client, { type: 'catalog', actions: this.entries() })
     if (this.health) this.send(client, { type: 'cluster', health: this.health })
   }
 

@@ -1,14 +1,19 @@
 // The preflight a presenter runs 5 minutes before the talk (`npm run demo:check`, and a slide component).
 //
 // Two halves, so each can be tested alone:
-//   collectSnapshot(kc)  reads the cluster through client-node's typed APIs (every call bounded by a timeout);
+//   collectSnapshot(kc)  reads the cluster through client-node's typed APIs (every call bounded by a timeout and
+//                        ended by the caller's signal);
 //   evaluate(snapshot)   turns what was read into checks — pure, no I/O.
 // Checks of the outside clients need the presenter's machine (docker / multipass): they run only when the caller
 // passes `runHost` (scripts/demo-check.ts does, the demo server need not); otherwise they are reported as skipped.
 import * as k8s from '@kubernetes/client-node'
-import { describeClusterError, withTimeout } from './cluster.ts'
-import { LAB, labFor, POLICY_STEPS } from './catalog/demo.ts'
-import type { Lab } from './catalog/demo.ts'
+import { LAB, labFor } from './catalog/lab.ts'
+import { POLICY_STEPS } from './catalog/policySteps.ts'
+import type { Lab } from './catalog/types.ts'
+import type { ProgramResult } from './host/programs.ts'
+import { abortable } from './kube/clients.ts'
+import { describeClusterError } from './kube/cluster.ts'
+import { readManifests, REPO_ROOT } from './manifests.ts'
 
 export type CheckStatus = 'pass' | 'fail' | 'skip'
 
@@ -45,13 +50,8 @@ export interface TigeraStatus {
   status?: { conditions?: { type?: string; status?: string; message?: string; reason?: string }[] }
 }
 
-export interface HostResult {
-  code: number
-  stdout: string
-  stderr: string
-}
-/** Runs one fixed argv on the presenter's machine, without a shell. */
-export type RunHost = (argv: readonly string[]) => Promise<HostResult>
+/** Runs one fixed argv on the presenter's machine, without a shell (host/programs.ts runHostProgram). */
+export type RunHost = (argv: readonly string[]) => Promise<Pick<ProgramResult, 'exitCode' | 'stdout' | 'stderr' | 'failure'>>
 
 export interface PreflightOptions {
   /** per API call, ms */
@@ -59,24 +59,31 @@ export interface PreflightOptions {
   runHost?: RunHost
   /** default: from the context (labFor) */
   lab?: Lab
+  /** ends every read (a run's cancel or timeout) */
+  signal?: AbortSignal
 }
 
 // ---- reading ---------------------------------------------------------------------------------------------------
 
-function describeError(e: unknown): { error: string; notFound: boolean } {
-  const { kind, message } = describeClusterError(e)
+function describeError(e: unknown, timeoutMs?: number): { error: string; notFound: boolean } {
+  const { kind, message } = describeClusterError(e, timeoutMs)
   return { error: message.slice(0, 300), notFound: kind === 'not-found' }
 }
 
-async function fetched<T>(read: () => Promise<T>, ms: number): Promise<Fetched<T>> {
-  try {
-    return { ok: true, value: await withTimeout(read(), ms, `no answer within ${ms} ms`) }
-  } catch (e) {
-    return { ok: false, ...describeError(e) }
+/** Reads through clients that stop at `timeoutMs` or when `signal` aborts, whichever comes first. */
+function reader(kc: k8s.KubeConfig, timeoutMs: number, signal: AbortSignal) {
+  return async <T>(read: (api: <A extends k8s.ApiType>(Api: new (config: k8s.Configuration) => A) => A) => Promise<T>): Promise<Fetched<T>> => {
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+    try {
+      return { ok: true, value: await read((Api) => abortable(kc, Api, bounded)) }
+    } catch (e) {
+      signal.throwIfAborted()
+      return { ok: false, ...describeError(e, timeoutMs) }
+    }
   }
 }
 
-export async function collectSnapshot(kc: k8s.KubeConfig, timeoutMs = 5_000): Promise<ClusterSnapshot> {
+export async function collectSnapshot(kc: k8s.KubeConfig, timeoutMs = 5_000, signal: AbortSignal = new AbortController().signal): Promise<ClusterSnapshot> {
   const context = kc.getCurrentContext() || null
   const server = kc.getCurrentCluster()?.server ?? null
   const unread = <T>(): Fetched<T> => ({ ok: false, error: 'not read: no kubeconfig context', notFound: false })
@@ -86,7 +93,8 @@ export async function collectSnapshot(kc: k8s.KubeConfig, timeoutMs = 5_000): Pr
       alpineDev1: unread(), alpineDefault: unread(), lbService: unread(), policies: unread(),
     }
   }
-  const version = await fetched(async () => (await kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion, timeoutMs)
+  const fetched = reader(kc, timeoutMs, signal)
+  const version = await fetched(async (api) => (await api(k8s.VersionApi).getCode()).gitVersion)
   if (!version.ok && !version.notFound) {
     const down = <T>(): Fetched<T> => ({ ok: false, error: `not read: API server unreachable`, notFound: false })
     return {
@@ -94,27 +102,24 @@ export async function collectSnapshot(kc: k8s.KubeConfig, timeoutMs = 5_000): Pr
       alpineDev1: down(), alpineDefault: down(), lbService: down(), policies: down(),
     }
   }
-  const core = kc.makeApiClient(k8s.CoreV1Api)
-  const apps = kc.makeApiClient(k8s.AppsV1Api)
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi)
   const [nodes, tigerastatuses, deployments, alpineDev1, alpineDefault, lbService, policies] = await Promise.all([
-    fetched(async () => (await core.listNode()).items, timeoutMs),
-    fetched(async () => {
-      const list = (await custom.listClusterCustomObject({
+    fetched(async (api) => (await api(k8s.CoreV1Api).listNode()).items),
+    fetched(async (api) => {
+      const list = (await api(k8s.CustomObjectsApi).listClusterCustomObject({
         group: 'operator.tigera.io', version: 'v1', plural: 'tigerastatuses',
       })) as { items?: TigeraStatus[] }
       return list.items ?? []
-    }, timeoutMs),
-    fetched(async () => (await apps.listNamespacedDeployment({ namespace: LAB.namespace })).items, timeoutMs),
-    fetched(() => core.readNamespacedPod({ namespace: LAB.namespace, name: 'alpine' }), timeoutMs),
-    fetched(() => core.readNamespacedPod({ namespace: LAB.otherNamespace, name: 'alpine' }), timeoutMs),
-    fetched(() => core.readNamespacedService({ namespace: LAB.namespace, name: LAB.lbService }), timeoutMs),
-    fetched(async () => {
-      const list = (await custom.listNamespacedCustomObject({
+    }),
+    fetched(async (api) => (await api(k8s.AppsV1Api).listNamespacedDeployment({ namespace: LAB.namespace })).items),
+    fetched((api) => api(k8s.CoreV1Api).readNamespacedPod({ namespace: LAB.namespace, name: 'alpine' })),
+    fetched((api) => api(k8s.CoreV1Api).readNamespacedPod({ namespace: LAB.otherNamespace, name: 'alpine' })),
+    fetched((api) => api(k8s.CoreV1Api).readNamespacedService({ namespace: LAB.namespace, name: LAB.lbService })),
+    fetched(async (api) => {
+      const list = (await api(k8s.CustomObjectsApi).listNamespacedCustomObject({
         group: 'projectcalico.org', version: 'v3', namespace: LAB.namespace, plural: 'networkpolicies',
       })) as { items?: { metadata?: { name?: string } }[] }
       return (list.items ?? []).map((i) => i.metadata?.name ?? '')
-    }, timeoutMs),
+    }),
   ])
   return { context, server, version, nodes, tigerastatuses, deployments, alpineDev1, alpineDefault, lbService, policies }
 }
@@ -125,10 +130,11 @@ const pass = (id: string, title: string, detail: string): CheckResult => ({ id, 
 const fail = (id: string, title: string, detail: string, fix: string): CheckResult => ({ id, title, ok: false, status: 'fail', detail, fix })
 const skip = (id: string, title: string, detail: string): CheckResult => ({ id, title, ok: true, status: 'skip', detail: `skipped: ${detail}`, fix: '' })
 
-/** Names of the policies the demo's steps create (manifests/5*-policy-*.yaml). */
-export const STEP_POLICY_NAMES = [
-  'default-deny', 'productpage', 'details', 'reviews', 'reviews-to-ratings', 'ratings', 'productpage-from-outside-range',
-]
+let stepPolicies: string[] | undefined
+/** Names of the policies the demo's steps create, read from the step files. */
+export function stepPolicyNames(): string[] {
+  return (stepPolicies ??= readManifests(REPO_ROOT, POLICY_STEPS.map((s) => s.file)).map((o) => o.metadata.name))
+}
 
 function isReady(node: k8s.V1Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
@@ -255,7 +261,7 @@ export function evaluate(s: ClusterSnapshot): CheckResult[] {
     checks.push(fail('baseline', t.baseline, s.policies.error,
       'is the Calico API server up? kubectl get tigerastatus apiserver; kubectl get networkpolicies.projectcalico.org -n dev1'))
   } else {
-    const applied = s.policies.value.filter((n) => STEP_POLICY_NAMES.includes(n.replace(/^default\./, '')))
+    const applied = s.policies.value.filter((n) => stepPolicyNames().includes(n.replace(/^default\./, '')))
     if (applied.length === 0) checks.push(pass('baseline', t.baseline, `no step policy in dev1 (${POLICY_STEPS.length} steps ready to apply)`))
     else checks.push(fail('baseline', t.baseline, `already applied: ${applied.join(', ')}`, 'npm run demo:reset'))
   }
@@ -315,8 +321,8 @@ async function outsideChecks(lab: Lab, runHost: RunHost | undefined): Promise<Ch
   for (const check of HOST_CHECKS[lab]) {
     try {
       const r = await runHost(check.argv)
-      if (r.code === 0 && check.expect.test(r.stdout)) oks.push(check.title)
-      else problems.push(`${check.title}: ${(r.stderr || r.stdout || `exit ${r.code}`).trim().split('\n')[0]}`)
+      if (r.exitCode === 0 && check.expect.test(r.stdout)) oks.push(check.title)
+      else problems.push(`${check.title}: ${(r.stderr || r.stdout || r.failure || `exit ${r.exitCode ?? '?'}`).trim().split('\n')[0]}`)
     } catch (e) {
       problems.push(`${check.title}: ${describeError(e).error}`)
     }
@@ -326,7 +332,7 @@ async function outsideChecks(lab: Lab, runHost: RunHost | undefined): Promise<Ch
 
 /** Every check, in checklist order. Never throws. */
 export async function runPreflight(kc: k8s.KubeConfig, options: PreflightOptions = {}): Promise<CheckResult[]> {
-  const snapshot = await collectSnapshot(kc, options.timeoutMs)
+  const snapshot = await collectSnapshot(kc, options.timeoutMs, options.signal)
   const checks = evaluate(snapshot)
   if (!snapshot.context) return [...checks, skip('outside', 'outside clients reachable (allowed range and another range)', 'no kube context')]
   checks.push(await outsideChecks(options.lab ?? labFor(snapshot.context), options.runHost))

@@ -1,7 +1,6 @@
 // Every message that crosses the WebSocket between the deck and the demo server, as zod schemas.
 // Both sides import this file: the server validates what it receives, the deck validates what it receives.
 import { z } from 'zod'
-import { expectedLine } from './probe/cells.ts'
 
 /** Largest WebSocket frame the server accepts from a browser (bytes). */
 export const MAX_CLIENT_FRAME_BYTES = 16 * 1024
@@ -67,7 +66,7 @@ export const run = z.strictObject({
   origin: z.enum(['live', 'recorded']),
   /** kube context the run executed against */
   context: z.string().optional(),
-  /** the command line shown for this run (kubectl equivalent, or a host action's own command) as it ran */
+  /** the command line shown for this run (the kubectl equivalent, or a host action's own command) as it ran */
   command: z.string().optional(),
 })
 export type Run = z.infer<typeof run>
@@ -125,9 +124,13 @@ export const catalogMessage = z.strictObject({
       id: actionId,
       title: z.string(),
       kind: z.string(),
-      kubectl: z.string(),
-      /** probe-matrix actions: the engine's expectation from manifests/, shown before (or without) any run */
-      expected: expectedLine.optional(),
+      /** the command the slide shows: built from the action's own fields (a parameter not chosen yet is <name>) */
+      shownCommand: z.string(),
+      /**
+       * what the slide draws before (or without) any run, computed offline and labelled so by the component that
+       * reads it: for a probe matrix, its expectation from manifests/ as matrix lines
+       */
+      preview: z.string().max(1024 * 1024).optional(),
     }),
   ),
 })

@@ -6,12 +6,15 @@ import type { Duplex } from 'node:stream'
 import { timingSafeEqual } from 'node:crypto'
 import express from 'express'
 import { WebSocketServer } from 'ws'
-import { Catalog, defaultActions } from './catalog/index.ts'
+import { Catalog, defaultActions, paramNames } from './catalog/index.ts'
 import type { Action } from './catalog/types.ts'
-import { labFor } from './catalog/demo.ts'
-import { checkHealth } from './cluster.ts'
-import type { ClusterAccess } from './cluster.ts'
+import { labFor } from './catalog/lab.ts'
+import { checkHealth } from './kube/cluster.ts'
+import type { ClusterAccess } from './kube/cluster.ts'
 import { Hub } from './hub.ts'
+import type { CatalogEntries } from './hub.ts'
+import { offlinePreviews } from './matrix/offline.ts'
+import { shownCommand } from './runner/shownCommand.ts'
 import { MAX_CLIENT_FRAME_BYTES } from './protocol.ts'
 import { Runner } from './runner/index.ts'
 import { RunStore } from './runStore.ts'
@@ -67,7 +70,16 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const store = new RunStore({ dir: options.storeDir })
   const access = options.access
   const runner = new Runner({ catalog, store, cluster: () => access, repoRoot: options.repoRoot, onClusterFailure: () => void refreshHealth() })
-  const hub = new Hub({ store, runner, catalog })
+  // each probe matrix's expectation from manifests/, computed by the matrix module on the first deck's arrival
+  let previews: Map<string, string> | undefined
+  const entries: CatalogEntries = () => {
+    previews ??= offlinePreviews(catalog.list(), options.repoRoot)
+    return catalog.list().map((a) => {
+      const preview = previews?.get(a.id)
+      return { id: a.id, title: a.title, kind: a.kind, shownCommand: shownCommand(a, {}, catalog.lab, paramNames(a)), ...(preview ? { preview } : {}) }
+    })
+  }
+  const hub = new Hub({ store, runner, catalog, entries })
   async function refreshHealth(): Promise<void> {
     hub.setHealth(await checkHealth(access))
   }

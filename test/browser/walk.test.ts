@@ -62,7 +62,7 @@ test('every slide fits its canvas, in light and dark, with no console errors', a
       await page.waitForFunction(() => !document.querySelector('#mermaid-rendering-container div, .slidev-slide-loading'), undefined, { timeout: 30_000 }).catch(() => {})
       await page.waitForTimeout(150)
       // live components draw their recorded run: wait until each has loaded it
-      await page.waitForFunction((n) => Array.from(document.querySelectorAll(`.slidev-page-${n} .live-run`)).every((el) => el.querySelector('.live-run-settled')), no, { timeout: 10_000 })
+      await page.waitForFunction((n) => Array.from(document.querySelectorAll(`.slidev-page-${n} .live-run`)).every((el) => el.querySelector('.status-pill-settled')), no, { timeout: 10_000 })
       const overflows = await layout.evaluate((el): Overflow[] => {
         const found: Overflow[] = []
         if (el.scrollHeight > el.clientHeight + 2) found.push({ what: 'slide (vertical)', by: `${el.scrollHeight - el.clientHeight}px` })

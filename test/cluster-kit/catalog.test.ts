@@ -1,55 +1,47 @@
-// The demo catalog (demo-server/src/catalog/demo.ts): every step refers to manifests and namespaces that exist,
-// runs where the lab has it, in the assessment's order; outside probes are fixed, allow-listed argv.
+// The demo catalog (demo-server/src/catalog/): every step refers to manifests, namespaces, workloads and containers
+// the lab has; outside probes are fixed, allow-listed argv aimed at the right client.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { actionId } from '../../demo-server/src/protocol.ts'
-import { foundationActions } from '../../demo-server/src/catalog/foundation.ts'
 import { Catalog, defaultActions } from '../../demo-server/src/catalog/index.ts'
-import { kubectlLine } from '../../demo-server/src/catalog/types.ts'
-import type { Action } from '../../demo-server/src/catalog/types.ts'
-import {
-  demoActions, demoSequence, HOST_PROGRAMS, hostActions, hostCommandLine, LAB, labFor, POLICY_STEPS, policiesReset,
-} from '../../demo-server/src/catalog/demo.ts'
-import type { HostAction } from '../../demo-server/src/catalog/demo.ts'
+import { LAB, labFor } from '../../demo-server/src/catalog/lab.ts'
+import { POLICY_STEPS, policySteps, policyStepActions } from '../../demo-server/src/catalog/policySteps.ts'
+import type { Action, HostAction } from '../../demo-server/src/catalog/types.ts'
+import { HOST_PROGRAMS } from '../../demo-server/src/host/programs.ts'
+import { matchesLabelSelectorText } from '../../demo-server/src/policy/labelSelector.ts'
 import { allDocs, knownNamespaces, loadDocs, podModels, ROOT } from './lib/manifests.ts'
 
 const docs = allDocs()
 const namespaces = knownNamespaces(docs)
 const pods = podModels(docs)
-/** Pods the operator creates in calico-system (labels as rendered by the Tigera operator). */
-const OPERATOR_PODS = [{ namespace: 'calico-system', labels: { 'k8s-app': 'calico-node' }, containers: ['calico-node'] }]
-const allIds = [...demoActions.map((a) => a.id), ...hostActions.map((a) => a.id)]
-const byId = new Map<string, Action | HostAction>([...demoActions, ...hostActions].map((a) => [a.id, a]))
+/** Pods the operator creates in calico-system (labels as rendered by the Tigera operator), as their DaemonSet. */
+const OPERATOR_WORKLOADS = [{ namespace: 'calico-system', daemonSet: 'calico-node', labels: { 'k8s-app': 'calico-node' }, containers: ['calico-node'] }]
+const actions = defaultActions()
+const hostActions = actions.filter((a): a is HostAction => a.kind === 'host')
 
-function selectorMatches(selector: string, labels: Record<string, string>): boolean {
-  return selector.split(',').every((term) => {
-    const [k, v] = term.split('=')
-    return labels[k!.trim()] === v?.trim()
-  })
-}
-
-test('catalog: ids are unique, valid, and do not collide with the foundation samples', () => {
-  assert.equal(new Set(allIds).size, allIds.length, 'unique ids')
-  for (const id of allIds) assert.ok(actionId.safeParse(id).success, id)
-  for (const f of foundationActions) assert.ok(!allIds.includes(f.id), `${f.id} is the foundation's`)
+test('catalog: ids are unique and valid', () => {
+  const ids = actions.map((a) => a.id)
+  assert.equal(new Set(ids).size, ids.length, 'unique ids')
+  for (const id of ids) assert.ok(actionId.safeParse(id).success, id)
 })
 
 test('catalog: the demo server accepts the demo steps (its own start-up validation)', () => {
-  assert.doesNotThrow(() => new Catalog(defaultActions(), ROOT))
+  assert.doesNotThrow(() => new Catalog(actions, ROOT))
 })
 
 test('catalog: every namespace an action names exists in the lab', () => {
-  for (const a of [...demoActions, ...hostActions]) {
+  for (const a of actions) {
     for (const ns of a.namespaces) assert.ok(namespaces.includes(ns), `${a.id}: namespace ${ns}`)
     if (a.kind === 'exec') assert.ok(a.namespaces.includes(a.namespace), `${a.id} may touch the namespace it execs in`)
     if (a.kind === 'table' && a.namespace) assert.ok(a.namespaces.includes(a.namespace), `${a.id} may read ${a.namespace}`)
   }
 })
 
-test('catalog: apply/delete steps name manifests that exist, and stay inside their namespaces', () => {
-  for (const a of demoActions) {
-    if (a.kind !== 'apply' && a.kind !== 'delete') continue
+test('catalog: apply/delete steps are the policy steps, name manifests that exist, and stay inside their namespaces', () => {
+  const manifestSteps = actions.filter((a) => a.kind === 'apply' || a.kind === 'delete')
+  assert.deepEqual(manifestSteps.map((a) => a.id), policyStepActions.map((a) => a.id), 'every apply/delete is a policy step’s')
+  for (const a of manifestSteps) {
     assert.ok(a.manifests.length > 0, a.id)
     for (const file of a.manifests) {
       assert.ok(existsSync(ROOT + file), `${a.id}: ${file} exists`)
@@ -57,94 +49,71 @@ test('catalog: apply/delete steps name manifests that exist, and stay inside the
         assert.ok(obj.metadata.namespace, `${a.id}: ${file} holds only namespaced objects`)
         assert.ok(a.namespaces.includes(obj.metadata.namespace), `${a.id}: ${obj.kind}/${obj.metadata.name} in ${obj.metadata.namespace}`)
       }
-      assert.ok(kubectlLine(a).includes(`-f ${file}`), `${a.id}: the kubectl line names ${file}`)
     }
   }
-  const applies = demoActions.filter((a) => a.kind === 'apply')
-  assert.deepEqual(applies.map((a) => a.kind === 'apply' && a.manifests[0]), POLICY_STEPS.map((s) => s.file), 'one apply per policy step')
-  assert.deepEqual(policiesReset.manifests, [...POLICY_STEPS.map((s) => s.file)].reverse(), 'reset removes every step, last first')
+  const applies = manifestSteps.filter((a) => a.kind === 'apply')
+  assert.deepEqual(applies.map((a) => a.kind === 'apply' && a.manifests[0]), POLICY_STEPS.map((s) => s.file), 'one apply per policy step, in order')
+  for (const s of policySteps) assert.ok(actions.some((a) => a.id === s.remove && a.kind === 'delete' && a.manifests[0] === s.file), `${s.id} can be removed`)
 })
 
-test('catalog: exec steps target pods the lab runs, by label, with their container names', () => {
-  for (const a of demoActions) {
+test('catalog: exec steps target workloads the lab runs, with their container names', () => {
+  for (const a of actions) {
     if (a.kind !== 'exec') continue
-    const candidates = [...pods, ...OPERATOR_PODS].filter((p) => p.namespace === a.namespace && selectorMatches(a.selector, p.labels))
-    assert.ok(candidates.length > 0, `${a.id}: ${a.selector} in ${a.namespace} matches a pod`)
-    if (a.container) assert.ok(candidates.every((p) => p.containers.includes(a.container!)), `${a.id}: container ${a.container}`)
-    const command = typeof a.command === 'function' ? a.command({}) : a.command
-    const line = kubectlLine(a)
-    assert.ok(line.startsWith(`kubectl exec -n ${a.namespace} `), `${a.id}: ${line}`)
-    assert.ok(line.includes(command.at(-1)!), `${a.id}: the kubectl line shows the command that runs`)
+    const t = a.target
+    const candidates = 'daemonSet' in t
+      ? OPERATOR_WORKLOADS.filter((w) => w.namespace === a.namespace && w.daemonSet === t.daemonSet)
+      : pods.filter((p) => p.namespace === a.namespace && p.name === ('deployment' in t ? t.deployment : t.pod))
+    assert.equal(candidates.length, 1, `${a.id}: ${JSON.stringify(t)} is a workload of ${a.namespace}`)
+    if (a.container) assert.ok(candidates[0]!.containers.includes(a.container), `${a.id}: container ${a.container}`)
+    else assert.equal(candidates[0]!.containers.length, 1, `${a.id}: no container named, so the workload must have exactly one`)
   }
 })
 
-test('catalog: table steps read resources in the namespaces they name', () => {
-  for (const a of demoActions) {
-    if (a.kind !== 'table') continue
-    const line = kubectlLine(a)
-    assert.ok(line.startsWith('kubectl get '), `${a.id}: ${line}`)
-    if (a.namespace) assert.ok(line.includes(`-n ${a.namespace}`), `${a.id}: ${line}`)
-    else assert.ok(!line.includes(' -n '), `${a.id}: cluster-scoped`)
+test('catalog: the matrix rows and columns select pods the lab runs', () => {
+  const matrix = actions.find((a) => a.kind === 'probe-matrix')!
+  assert.equal(matrix.kind, 'probe-matrix')
+  if (matrix.kind !== 'probe-matrix') return
+  for (const s of matrix.sources) {
+    if (!s.pod) continue
+    const pod = s.pod
+    assert.equal(pods.filter((p) => p.namespace === pod.namespace && matchesLabelSelectorText(pod.selector, p.labels)).length, 1, `${s.id}: ${pod.selector} picks one pod`)
+  }
+  for (const t of matrix.targets.filter((x) => x.kind === 'http')) {
+    assert.ok(pods.some((p) => p.namespace === t.namespace && matchesLabelSelectorText(t.selector, p.labels)), `${t.id}: ${t.selector} has backends`)
   }
 })
 
-test('catalog: host steps are fixed argv of allowed programs, for both labs, aimed at the lab’s addresses', () => {
+test('catalog: host steps are fixed argv of allowed programs, for both labs, aimed at the lab’s addresses and the client they name', () => {
   const lbIp = JSON.parse(
     docs.find((d) => d.obj.kind === 'Service' && d.obj.metadata.name === LAB.lbService)!.obj.metadata.annotations['projectcalico.org/loadBalancerIPs'],
   )[0]
   for (const a of hostActions) {
-    assert.equal(a.kind, 'host')
     assert.deepEqual(a.namespaces, [])
+    // host1-* and probe-host1-* run on host1; the other range is host2 (kind) or host1's second address (VMs)
+    const client = a.id.includes('other-range') ? 'host2' : 'host1'
     for (const lab of ['kind', 'vms'] as const) {
       const argv = a.argv[lab]
       assert.ok((HOST_PROGRAMS as readonly string[]).includes(argv[0]), `${a.id}/${lab}: ${argv[0]}`)
-      if (argv[0] === 'docker') {
-        assert.equal(argv[1], 'exec')
-        assert.ok(['host1', 'host2'].includes(argv[2]!), `${a.id}: docker exec into an outside client`)
-      } else {
-        assert.deepEqual(argv.slice(1, 4), ['exec', 'host1', '--'], `${a.id}: multipass exec host1 --`)
-      }
+      if (argv[0] === 'docker') assert.deepEqual(argv.slice(1, 3), ['exec', client], `${a.id}: docker exec into ${client}`)
+      else assert.deepEqual(argv.slice(1, 4), ['exec', 'host1', '--'], `${a.id}: multipass exec host1 --`)
       for (const arg of argv) assert.ok(!arg.includes('\n') && arg.length < 400, `${a.id}: plain arguments`)
       if (a.id.startsWith('probe-')) assert.ok(argv.some((x) => x.includes(`http://${lbIp}/productpage`)), `${a.id} targets ${lbIp}`)
-      assert.ok(hostCommandLine(a, lab).startsWith(argv[0]!), `${a.id}: command line`)
     }
+    assert.match(a.title, client === 'host1' ? /host1/ : /another range/, `${a.id}: its title names the client it runs on`)
   }
   const other = hostActions.find((a) => a.id === 'probe-other-range-productpage')!
   assert.equal(other.argv.kind[2], 'host2', 'kind: the other-range client is host2')
   assert.deepEqual(other.argv.vms.slice(-3, -1), ['--interface', LAB.otherIp], 'VMs: host1 from its other-range address')
-  assert.equal(hostCommandLine(other, 'kind'), "docker exec host2 curl -sS -o /dev/null --max-time 5 -w 'HTTP %{http_code} from %{local_ip}\\n' http://198.19.48.10/productpage")
 })
 
-test('catalog: demoSequence follows the assessment’s order', () => {
-  assert.equal(new Set(demoSequence).size, demoSequence.length, 'no step twice')
-  for (const id of demoSequence) assert.ok(byId.has(id), `${id} exists`)
-  const at = (id: string) => demoSequence.indexOf(id)
-  const order = [
-    'dev1-get-all',
-    'probe-ratings-productpage',
-    'probe-alpine-dev1-productpage',
-    'probe-alpine-default-productpage',
-    'probe-host1-productpage',
-    'probe-other-range-productpage',
-    ...POLICY_STEPS.map((s) => `policy-${s.id}-apply`),
-    'probe-ratings-productpage-after',
-    'probe-alpine-dev1-productpage-after',
-    'probe-alpine-default-productpage-after',
-    'probe-host1-productpage-after',
-    'probe-other-range-productpage-after',
-    'node-routes',
-    'pod-network',
-    'ipam-blocks',
-    'calico-system-pods',
-    'tigerastatus',
-  ]
-  for (let i = 1; i < order.length; i++) assert.ok(at(order[i - 1]!) < at(order[i]!), `${order[i - 1]} before ${order[i]}`)
-  // every probe of the baseline is repeated after the policies
-  for (const id of demoSequence.filter((x) => x.startsWith('probe-') && !x.endsWith('-after'))) {
-    assert.ok(demoSequence.includes(`${id}-after`), `${id} is probed again after the policies`)
+test('catalog: every probe of the baseline has its twin after the policies', () => {
+  const probes = actions.filter((a) => a.id.startsWith('probe-') && !a.id.endsWith('-after'))
+  assert.ok(probes.length >= 5)
+  for (const p of probes) {
+    const after = actions.find((a) => a.id === `${p.id}-after`) as Action | undefined
+    assert.ok(after, `${p.id} is probed again after the policies`)
+    assert.deepEqual({ ...after, id: p.id, title: '' }, { ...p, title: '' }, `${p.id}-after runs the same probe`)
   }
-  // removal actions exist for the PolicyStep component and demo:reset, outside the sequence
-  for (const s of POLICY_STEPS) assert.ok(byId.has(`policy-${s.id}-delete`) && !demoSequence.includes(`policy-${s.id}-delete`))
 })
 
 test('catalog: the lab is told apart by context', () => {

@@ -4,15 +4,20 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { LAB, POLICY_STEPS } from '../../demo-server/src/catalog/demo.ts'
-import { STEP_POLICY_NAMES } from '../../demo-server/src/preflight.ts'
-import {
-  allDocs, cidrContains, cidrsOverlap, gvk, knownNamespaces, libShConstants, manifestFiles, parseDocs, podModels, ROOT,
-} from './lib/manifests.ts'
-import type { Doc, PodModel } from './lib/manifests.ts'
-import { calicoSchemaFor, matches, networkPolicySchema, parseSelector } from './lib/calico.ts'
-import type { CalicoNetworkPolicy, CalicoRule } from './lib/calico.ts'
+import { LAB } from '../../demo-server/src/catalog/lab.ts'
+import { POLICY_STEPS } from '../../demo-server/src/catalog/policySteps.ts'
+import { stepPolicyNames } from '../../demo-server/src/preflight.ts'
+import { evaluateSelector, parseSelector } from '../../demo-server/src/policy/index.ts'
+import { cidrContains, cidrsOverlap, parseCidr, parseIPv4 } from '../../demo-server/src/policy/model.ts'
+import { allDocs, gvk, knownNamespaces, libShConstants, manifestFiles, parseDocs, ROOT } from './lib/manifests.ts'
+import type { Doc } from './lib/manifests.ts'
+import { calicoSchemaFor, networkPolicySchema } from './lib/calico.ts'
 import { isKubernetesKind, validateKubernetes } from './lib/kubernetes.ts'
+import { intendedPodFlows, INTENDED_FROM_OUTSIDE, LeastPrivilegeOracle } from '../support/leastPrivilege.ts'
+
+const inRange = (cidr: string, ip: string) => cidrContains(parseCidr(cidr)!, parseIPv4(ip)!)
+const overlap = (a: string, b: string) => cidrsOverlap(parseCidr(a)!, parseCidr(b)!)
+const matches = (selector: string, labels: Record<string, string>) => evaluateSelector(parseSelector(selector), labels)
 
 const docs = allDocs()
 const byKind = (k: string) => docs.filter((d) => gvk(d.obj) === k).map((d) => d.obj)
@@ -147,12 +152,12 @@ test('Calico schemas refuse the classic pitfalls', () => {
 })
 
 test('Calico selector parser: the grammar the policies use, and what it refuses', () => {
-  const sel = parseSelector("app == 'reviews' && version in {'v2', 'v3'}")
+  const sel = "app == 'reviews' && version in {'v2', 'v3'}"
   assert.equal(matches(sel, { app: 'reviews', version: 'v2' }), true)
   assert.equal(matches(sel, { app: 'reviews', version: 'v1' }), false)
-  assert.equal(matches(parseSelector('all()'), {}), true)
-  assert.equal(matches(parseSelector("!has(a) || (b != 'x' && c not in {'y'})"), { a: '1', b: 'z' }), true)
-  assert.equal(matches(parseSelector('projectcalico.org/name == "kube-system"'), { 'projectcalico.org/name': 'kube-system' }), true)
+  assert.equal(matches('all()', {}), true)
+  assert.equal(matches("!has(a) || (b != 'x' && c not in {'y'})", { a: '1', b: 'z' }), true)
+  assert.equal(matches('projectcalico.org/name == "kube-system"', { 'projectcalico.org/name': 'kube-system' }), true)
   for (const bad of ["app = 'x'", 'app == x', "app == 'x' &&", "version in ('v2')", "(app == 'x'", 'all']) {
     assert.throws(() => parseSelector(bad), bad)
   }
@@ -220,110 +225,53 @@ test('the address plan hangs together: Installation, LB pool, BGP, Service, poli
   assert.deepEqual(JSON.parse(lb.metadata.annotations['projectcalico.org/loadBalancerIPs']), [LAB.lbIp])
   assert.equal(lb.spec.ports[0].targetPort, 9080)
   assert.equal(c.LB_IP, LAB.lbIp)
-  assert.ok(cidrContains(c.LB_CIDR!, LAB.lbIp))
+  assert.ok(inRange(c.LB_CIDR!, LAB.lbIp))
   assert.equal(c.ALLOWED_RANGE, LAB.allowedRange)
-  assert.ok(cidrContains(LAB.allowedRange, LAB.host1Ip), 'host1 is inside the allowed range')
-  assert.ok(!cidrContains(LAB.allowedRange, LAB.otherIp), 'the other client is outside it')
+  assert.ok(inRange(LAB.allowedRange, LAB.host1Ip), 'host1 is inside the allowed range')
+  assert.ok(!inRange(LAB.allowedRange, LAB.otherIp), 'the other client is outside it')
   assert.equal(c.HOST1_IP, LAB.host1Ip)
   assert.equal(c.OTHER_IP, LAB.otherIp)
-  for (const ip of [LAB.host1Ip, LAB.otherIp]) assert.ok(cidrContains(c.LAB_NETWORK!, ip), `${ip} on the lab network`)
+  for (const ip of [LAB.host1Ip, LAB.otherIp]) assert.ok(inRange(c.LAB_NETWORK!, ip), `${ip} on the lab network`)
   const ranges = [c.LAB_NETWORK!, c.POD_CIDR!, c.SERVICE_CIDR!, c.LB_CIDR!]
   for (let i = 0; i < ranges.length; i++)
-    for (let j = i + 1; j < ranges.length; j++) assert.ok(!cidrsOverlap(ranges[i]!, ranges[j]!), `${ranges[i]} vs ${ranges[j]}`)
+    for (let j = i + 1; j < ranges.length; j++) assert.ok(!overlap(ranges[i]!, ranges[j]!), `${ranges[i]} vs ${ranges[j]}`)
   assert.match(c.CALICO_VERSION!, /^v3\.(3[0-9])\.\d+$/, 'Calico 3.30 or newer, pinned to a patch release')
 })
 
 // ---- least privilege: the truth table of the policies ------------------------------------------------------------
-// Simplified Calico semantics that hold for these manifests (checked below): one tier, Allow rules only; an
-// endpoint selected by some policy for a direction is denied what no Allow rule matches; endpoints no policy
-// selects are open. Enough to prove the intended flows and only them; issue 4's engine does the full semantics.
+// By the tests' one independent oracle (test/support/leastPrivilege.ts), against the one declaration of the intended
+// flows; the engine's own check of the same property is demo-server/src/policy/lab.test.ts.
 
-interface Endpoint {
-  id: string
-  ip: string
-  namespace?: string
-  labels: Record<string, string>
-}
-
-const policies = byKind('projectcalico.org/v3/NetworkPolicy') as CalicoNetworkPolicy[]
-const NS_LABELS = (ns: string) => ({ 'projectcalico.org/name': ns, 'kubernetes.io/metadata.name': ns })
-
-function endpoints(): Endpoint[] {
-  const pods: PodModel[] = podModels(docs)
-  const eps: Endpoint[] = pods.map((p, i) => ({ id: `${p.namespace}/${p.name}`, ip: `198.19.16.${i + 1}`, namespace: p.namespace, labels: p.labels }))
-  eps.push({ id: 'kube-system/coredns', ip: '198.19.16.100', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } })
-  eps.push({ id: 'host1', ip: LAB.host1Ip, labels: {} }, { id: 'other-range', ip: LAB.otherIp, labels: {} })
-  return eps
-}
-
-function entityMatches(rulePolicy: CalicoNetworkPolicy, e: CalicoRule['source'], peer: Endpoint): boolean {
-  if (!e) return true
-  if (e.nets && !e.nets.some((n) => cidrContains(n, peer.ip))) return false
-  if (e.selector || e.namespaceSelector) {
-    if (!peer.namespace) return false
-    const nsOk = e.namespaceSelector
-      ? matches(parseSelector(e.namespaceSelector), NS_LABELS(peer.namespace))
-      : peer.namespace === rulePolicy.metadata.namespace
-    if (!nsOk) return false
-    if (e.selector && !matches(parseSelector(e.selector), peer.labels)) return false
-  }
-  return true
-}
-
-function portMatches(rule: CalicoRule, port: number, protocol: string): boolean {
-  if (rule.protocol && rule.protocol !== protocol) return false
-  const ports = rule.destination?.ports
-  return !ports || ports.includes(port)
-}
-
-function allowedBy(ep: Endpoint, dir: 'Ingress' | 'Egress', peer: Endpoint, port: number, protocol: string): boolean {
-  const selecting = policies.filter(
-    (p) => ep.namespace === p.metadata.namespace && matches(parseSelector(p.spec.selector ?? 'all()'), ep.labels) && (p.spec.types ?? []).includes(dir),
-  )
-  if (selecting.length === 0) return true
-  return selecting.some((p) =>
-    (dir === 'Ingress' ? p.spec.ingress : p.spec.egress)?.some(
-      (r) => r.action === 'Allow' && portMatches(r, port, protocol) && entityMatches(p, dir === 'Ingress' ? r.source : r.destination, peer),
-    ),
-  )
-}
-
-const allowed = (src: Endpoint, dst: Endpoint, port: number, protocol = 'TCP') =>
-  allowedBy(src, 'Egress', dst, port, protocol) && allowedBy(dst, 'Ingress', src, port, protocol)
+const oracle = new LeastPrivilegeOracle(docs)
+const policies = oracle.policies
 
 test('policies: Allow-only, one file per step, every selector selects something', () => {
-  const eps = endpoints()
+  const eps = oracle.endpoints
   for (const p of policies) {
     assert.equal(p.metadata.namespace, 'dev1')
     const rules = [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])]
     assert.ok(rules.every((r) => r.action === 'Allow'), `${p.metadata.name}: Allow rules only (the deny is the tier's)`)
-    assert.ok(eps.some((e) => e.namespace === 'dev1' && matches(parseSelector(p.spec.selector!), e.labels)), `${p.metadata.name} selects a pod`)
+    assert.ok(eps.some((e) => e.namespace === 'dev1' && matches(p.spec.selector!, e.labels)), `${p.metadata.name} selects a pod`)
     for (const r of rules) {
       for (const ent of [r.source, r.destination]) {
-        if (ent?.selector) assert.ok(eps.some((e) => matches(parseSelector(ent.selector!), e.labels)), `${p.metadata.name}: ${ent.selector} matches a pod`)
+        if (ent?.selector) assert.ok(eps.some((e) => matches(ent.selector!, e.labels)), `${p.metadata.name}: ${ent.selector} matches a pod`)
       }
     }
   }
   const files = manifestFiles().filter((f) => /^manifests\/5\d-policy-/.test(f))
   assert.deepEqual(files, POLICY_STEPS.map((s) => s.file), 'every policy file is a step, in order')
-  assert.deepEqual(policies.map((p) => p.metadata.name).sort(), [...STEP_POLICY_NAMES].sort(), 'preflight knows every step policy')
+  assert.deepEqual(policies.map((p) => p.metadata.name).sort(), [...stepPolicyNames()].sort(), 'preflight knows every step policy')
   const deny = policies.find((p) => p.metadata.name === 'default-deny')!
   assert.equal(deny.spec.selector, 'all()')
   assert.deepEqual(deny.spec.types, ['Ingress', 'Egress'], 'default deny covers ingress and egress')
 })
 
 test('policies: least privilege — exactly the intended flows on 9080, DNS for every dev1 pod', () => {
-  const eps = endpoints()
-  const get = (id: string) => eps.find((e) => e.id === id)!
-  const intended = new Set([
-    'dev1/productpage-v1 -> dev1/details-v1',
-    'dev1/productpage-v1 -> dev1/reviews-v1',
-    'dev1/productpage-v1 -> dev1/reviews-v2',
-    'dev1/productpage-v1 -> dev1/reviews-v3',
-    'dev1/reviews-v2 -> dev1/ratings-v1',
-    'dev1/reviews-v3 -> dev1/ratings-v1',
-    'host1 -> dev1/productpage-v1',
-  ])
+  const eps = oracle.endpoints
+  const get = (id: string) => oracle.endpoint(id)
+  const allowed = (src: (typeof eps)[number], dst: (typeof eps)[number], port: number, protocol = 'TCP') => oracle.allowed(src, dst, port, protocol)
+  const allowedBy = oracle.allowedBy.bind(oracle)
+  const intended = new Set([...intendedPodFlows(' -> '), ...INTENDED_FROM_OUTSIDE.map((w) => `host1 -> dev1/${w}`)])
   const clients = eps.filter((e) => e.id !== 'kube-system/coredns')
   const servers = eps.filter((e) => e.namespace === 'dev1')
   const got = new Set<string>()

@@ -10,10 +10,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as k8s from '@kubernetes/client-node'
-import { collectSnapshot, evaluate, HOST_CHECKS, runPreflight, STEP_POLICY_NAMES } from '../../demo-server/src/preflight.ts'
+import { collectSnapshot, evaluate, HOST_CHECKS, runPreflight, stepPolicyNames } from '../../demo-server/src/preflight.ts'
 import type { ClusterSnapshot, Fetched, TigeraStatus } from '../../demo-server/src/preflight.ts'
-import { HOST_PROGRAMS, LAB } from '../../demo-server/src/catalog/demo.ts'
-import { ROOT } from './lib/manifests.ts'
+import { LAB } from '../../demo-server/src/catalog/lab.ts'
+import { POLICY_STEPS } from '../../demo-server/src/catalog/policySteps.ts'
+import { HOST_PROGRAMS } from '../../demo-server/src/host/programs.ts'
+import { loadDocs, ROOT } from './lib/manifests.ts'
 
 const ok = <T>(value: T): Fetched<T> => ({ ok: true, value })
 const missing = <T>(): Fetched<T> => ({ ok: false, error: 'HTTP 404: not found', notFound: true })
@@ -107,8 +109,11 @@ test('preflight: no context, or an unreachable API server, is said once; the res
   assert.ok(down.filter((c) => !['context', 'api'].includes(c.id)).every((c) => c.status === 'skip' && /API server unreachable/.test(c.detail)))
 })
 
-test('preflight: STEP_POLICY_NAMES are exactly the policies of the step files', () => {
-  assert.equal(new Set(STEP_POLICY_NAMES).size, STEP_POLICY_NAMES.length)
+test('preflight: the step policy names are exactly the policies of the step files', () => {
+  const names = stepPolicyNames()
+  assert.equal(new Set(names).size, names.length)
+  assert.deepEqual(names, POLICY_STEPS.flatMap((s) => loadDocs(s.file).map((d) => d.obj.metadata.name)))
+  assert.ok(names.includes('reviews-to-ratings'), 'a step file with two policies gives both')
 })
 
 /** A loopback HTTP server answering the REST paths collectSnapshot reads. */
@@ -154,8 +159,8 @@ test('preflight: collectSnapshot reads the right REST paths (loopback fake API)'
       runHost: async (argv) => {
         assert.ok((HOST_PROGRAMS as readonly string[]).includes(argv[0]!), 'only allow-listed programs')
         return argv[2] === 'host1'
-          ? { code: 0, stdout: `${LAB.lbIp} via 198.19.0.3 dev eth0 proto bird metric 32\n`, stderr: '' }
-          : { code: 0, stdout: `198.19.48.0/24 via ${LAB.host1Ip} dev eth0\n`, stderr: '' }
+          ? { exitCode: 0, stdout: `${LAB.lbIp} via 198.19.0.3 dev eth0 proto bird metric 32\n`, stderr: '' }
+          : { exitCode: 0, stdout: `198.19.48.0/24 via ${LAB.host1Ip} dev eth0\n`, stderr: '' }
       },
     })
     const failed = checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.detail}`)
@@ -179,7 +184,7 @@ test('preflight: outside clients are skipped without runHost, failed when a host
     const failed = (await runPreflight(kc, {
       runHost: async (argv) => {
         calls.push([...argv])
-        return { code: 1, stdout: '', stderr: 'Error: No such container: host2' }
+        return { exitCode: 1, stdout: '', stderr: 'Error: No such container: host2' }
       },
     })).find((c) => c.id === 'outside')!
     assert.equal(failed.status, 'fail')

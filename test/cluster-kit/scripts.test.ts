@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { allDocs, libShConstants, manifestFiles, ROOT } from './lib/manifests.ts'
+import { matchSnapshot } from '../support/snapshot.ts'
 
 const SNAPSHOTS = join(ROOT, 'test/cluster-kit/snapshots')
 const TOOLS = ['docker', 'kind', 'kubectl', 'multipass', 'curl', 'ssh']
@@ -38,15 +39,7 @@ function runWithStubs(argv: string[]): { stdout: string; stderr: string; status:
   }
 }
 
-function matchSnapshot(name: string, actual: string): void {
-  const file = join(SNAPSHOTS, `${name}.txt`)
-  if (process.env.UPDATE_SNAPSHOTS === '1') {
-    writeFileSync(file, actual)
-    return
-  }
-  assert.ok(existsSync(file), `${file} is missing: run with UPDATE_SNAPSHOTS=1 once and commit it`)
-  assert.equal(actual, readFileSync(file, 'utf8'), `${name}: dry-run output differs from the snapshot (see the header of this test file)`)
-}
+const matchScriptSnapshot = (name: string, actual: string) => matchSnapshot(join(SNAPSHOTS, `${name}.txt`), actual, `${name}: dry-run output`)
 
 const DRY_RUNS: Record<string, string[]> = {
   'cluster-kind': ['bash', 'scripts/cluster-kind.sh', '--dry-run'],
@@ -80,7 +73,7 @@ for (const [name, argv] of Object.entries(DRY_RUNS)) {
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.called, '', 'a dry run must not call docker, kind, kubectl, multipass, curl or ssh')
     assert.equal(r.stderr, '')
-    matchSnapshot(`${name}.dry-run`, r.stdout)
+    matchScriptSnapshot(`${name}.dry-run`, r.stdout)
   })
 }
 

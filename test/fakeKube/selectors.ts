@@ -1,62 +1,22 @@
 // labelSelector / fieldSelector parsing and matching, following the API server's grammar.
 import type { KubeObject } from './store.ts'
+import { matchesLabelSelector, parseLabelSelectorText } from '../../demo-server/src/policy/labelSelector.ts'
+import type { LabelSelector } from '../../demo-server/src/policy/labelSelector.ts'
 
 export type Matcher = (obj: KubeObject) => boolean
 
 export class SelectorError extends Error {}
 
-/** Split on commas that are not inside parentheses ("a in (x,y),b=c" → ["a in (x,y)", "b=c"]). */
-function splitTerms(selector: string): string[] {
-  const terms: string[] = []
-  let depth = 0
-  let current = ''
-  for (const ch of selector) {
-    if (ch === '(') depth++
-    if (ch === ')') depth--
-    if (ch === ',' && depth === 0) {
-      terms.push(current)
-      current = ''
-    } else current += ch
-  }
-  terms.push(current)
-  return terms.map((t) => t.trim()).filter((t) => t !== '')
-}
-
-const LABEL_KEY = /^([a-z0-9A-Z]([-a-z0-9A-Z.]*[a-z0-9A-Z])?\/)?[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/
-
-function checkKey(key: string, selector: string): void {
-  if (!LABEL_KEY.test(key)) throw new SelectorError(`unable to parse requirement: invalid label key "${key}" in "${selector}"`)
-}
-
-/** Equality (=, ==, !=), set (in, notin) and existence (key, !key) requirements, ANDed. */
+/** Equality (=, ==, !=), set (in, notin) and existence (key, !key) requirements, ANDed: the demo server's own parser. */
 export function parseLabelSelector(selector: string | null): Matcher {
   if (!selector) return () => true
-  const reqs: Array<(labels: Record<string, string>) => boolean> = []
-  for (const term of splitTerms(selector)) {
-    let m: RegExpMatchArray | null
-    if ((m = term.match(/^(\S+)\s+(in|notin)\s+\((.*)\)$/))) {
-      const [, key = '', op, list = ''] = m
-      checkKey(key, selector)
-      const values = new Set(list.split(',').map((v) => v.trim()))
-      reqs.push(op === 'in' ? (l) => key in l && values.has(l[key] ?? '') : (l) => !(key in l) || !values.has(l[key] ?? ''))
-    } else if ((m = term.match(/^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/))) {
-      const [, key = '', op, value = ''] = m
-      checkKey(key, selector)
-      reqs.push(op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value)
-    } else if ((m = term.match(/^!\s*(\S+)$/))) {
-      const key = m[1] ?? ''
-      checkKey(key, selector)
-      reqs.push((l) => !(key in l))
-    } else if (LABEL_KEY.test(term)) {
-      reqs.push((l) => term in l)
-    } else {
-      throw new SelectorError(`unable to parse requirement: found '${term}', expected: in, notin, =, ==, !=, gt, lt`)
-    }
+  let parsed: LabelSelector
+  try {
+    parsed = parseLabelSelectorText(selector)
+  } catch (error) {
+    throw new SelectorError((error as Error).message)
   }
-  return (obj) => {
-    const labels = (obj.metadata.labels ?? {}) as Record<string, string>
-    return reqs.every((r) => r(labels))
-  }
+  return (obj) => matchesLabelSelector(parsed, (obj.metadata.labels ?? {}) as Record<string, string>)
 }
 
 /** Field selectors each kind supports on a real API server (metadata.name and metadata.namespace always work). */
@@ -107,7 +67,7 @@ function fieldValue(obj: KubeObject, path: string): string {
 export function parseFieldSelector(selector: string | null, kind: string): Matcher {
   if (!selector) return () => true
   const reqs: Matcher[] = []
-  for (const term of splitTerms(selector)) {
+  for (const term of selector.split(',').map((t) => t.trim()).filter(Boolean)) {
     const m = term.match(/^([^=!\s]+)\s*(==|=|!=)\s*(.*)$/)
     if (!m) throw new SelectorError(`invalid selector: '${selector}'; can't understand '${term}'`)
     const [, field = '', op, value = ''] = m

@@ -66,6 +66,14 @@ export interface FakeKube {
   readonly openExecStreams: number
   /** Where pods/portforward upgrades go; without a handler they are refused (404), as for a pod that serves nothing. */
   onPortForward(handler: ((req: PortForwardRequest) => void) | undefined): void
+  /** REST requests (watches included) that have arrived and whose response has not closed yet. */
+  readonly openRequests: number
+  /** Watch streams currently open. */
+  readonly openWatches: number
+  /** Every REST request seen, in order (exec upgrades are in execRequests). */
+  readonly requests: RequestRecord[]
+  /** Matching REST requests get no answer at all until the client goes away; returns an undo function. */
+  stall(matcher: { method?: string; pathPrefix: string }): () => void
   /** Force an error response for matching requests (REST and exec upgrades); newest rule wins. Returns an undo function. */
   respond(matcher: { method?: string; pathPrefix: string }, status: number, body?: object): () => void
   /** Delay added to every REST response, in ms (default 0). */
@@ -95,6 +103,13 @@ interface Rule {
   pathPrefix: string
   status: number
   body?: object
+}
+
+export interface RequestRecord {
+  method: string
+  path: string
+  query: Record<string, string>
+  contentType: string
 }
 
 interface Route {
@@ -163,8 +178,11 @@ class FakeKubeServer implements FakeKube {
   private store = new Store()
   private exec = new ExecEndpoint(this.store)
   private rules: Rule[] = []
+  private stalls: Array<{ method?: string; pathPrefix: string }> = []
   private watches = new Set<ServerResponse>()
   private portForward: ((req: PortForwardRequest) => void) | undefined
+  requests: RequestRecord[] = []
+  openRequests = 0
   private gitVersion: string
   private closed = false
 
@@ -195,6 +213,17 @@ class FakeKubeServer implements FakeKube {
 
   get openExecStreams(): number {
     return this.exec.open
+  }
+
+  get openWatches(): number {
+    return this.watches.size
+  }
+
+  stall(matcher: { method?: string; pathPrefix: string }): () => void {
+    this.stalls.push(matcher)
+    return () => {
+      this.stalls = this.stalls.filter((m) => m !== matcher)
+    }
   }
 
   onExec(handler: (req: ExecRequest) => ExecScript): void {
@@ -313,10 +342,16 @@ class FakeKubeServer implements FakeKube {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.openRequests++
+    res.on('close', () => this.openRequests--)
     try {
       const url = new URL(req.url ?? '/', 'http://fake-kube')
       const method = req.method ?? 'GET'
+      this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), contentType: String(req.headers['content-type'] ?? '').split(';')[0] ?? '' })
       const body = await readBody(req)
+      if (this.stalls.some((m) => (!m.method || m.method.toUpperCase() === method) && url.pathname.startsWith(m.pathPrefix))) {
+        return await new Promise<void>((resolve) => res.on('close', () => resolve()))
+      }
       if (this.latencyMs > 0) await sleep(this.latencyMs)
       if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })

@@ -2,21 +2,19 @@
 // many windows watch or click, once more if the matrix was already running, never after a failure.
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube, KubeObject } from '../fakeKube/server.ts'
-import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { Catalog } from '../../demo-server/src/catalog/index.ts'
-import { matrixActions, matrixAfterSteps, policyStepActions, reachMatrix, stepApplyId, stepRemoveId } from '../../demo-server/src/catalog/matrix.ts'
+import { matrixActions, reachMatrix } from '../../demo-server/src/catalog/matrices.ts'
+import { matrixAfterSteps, policyStep, policySteps, policyStepActions } from '../../demo-server/src/catalog/policySteps.ts'
 import type { Action, ProbeMatrixAction } from '../../demo-server/src/catalog/types.ts'
-import { parseMatrixText } from '../../demo-server/src/probe/cells.ts'
+import { readMatrix } from '../../demo-server/src/matrix/reachability.ts'
 import type { ExitMessage, ServerMessage } from '../../demo-server/src/protocol.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
+import { demoServerOnFake } from '../support/demoServer.ts'
 import { labExecHandler, labPolicies, REPO } from '../support/matrixLab.ts'
 
 const token = 'matrix-steps-token-0123456789'
@@ -24,26 +22,20 @@ const origin = 'http://localhost:3030'
 let fake: FakeKube
 let server: DemoServer
 const decks: TestDeck[] = []
-const APPLY = stepApplyId('details')
-const REMOVE = stepRemoveId('details')
+const DETAILS = policyStep('details')!
+const APPLY = DETAILS.apply
+const REMOVE = DETAILS.remove
 
 const matrix: ProbeMatrixAction = { ...reachMatrix, probeTimeoutSeconds: 1, timeoutMs: 60_000 }
 /** every demo moment's matrix, fast */
 const matrices = matrixActions.map((m) => ({ ...(m as ProbeMatrixAction), probeTimeoutSeconds: 1, timeoutMs: 60_000 }))
 /** details is step 3: applying it re-runs the matrix of moment 3, removing it the one of moment 2 */
-const AFTER_APPLY = matrixAfterSteps(3)
-const AFTER_REMOVE = matrixAfterSteps(2)
+const AFTER_APPLY = DETAILS.matrix
+const AFTER_REMOVE = matrixAfterSteps(DETAILS.number - 1)
 
 before(async () => {
-  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['50-policy-default-deny', '51-policy-productpage'])] })
-  server = await startDemoServer({
-    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
-    token,
-    allowedOrigins: [origin],
-    repoRoot: REPO,
-    storeDir: join(mkdtempSync(join(tmpdir(), 'matrix-steps-')), '.runs'),
-    actions: [...matrices, ...policyStepActions],
-  })
+  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny', 'productpage'])] })
+  server = await demoServerOnFake(fake, { token, origin, actions: [...matrices, ...policyStepActions] })
 })
 after(async () => {
   for (const deck of decks) deck.close()
@@ -66,10 +58,11 @@ const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVe
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 test('the step actions chain to the matrix; the catalog refuses a `then` that names nothing', () => {
-  for (const [i, a] of policyStepActions.entries()) {
-    const step = (i % 6) + 1
-    assert.equal(a.then, a.kind === 'apply' ? matrixAfterSteps(step) : matrixAfterSteps(step - 1), a.id)
+  for (const a of policyStepActions) {
+    const step = policySteps.find((s) => s.apply === a.id || s.remove === a.id)!
+    assert.equal(a.then, a.kind === 'apply' ? matrixAfterSteps(step.number) : matrixAfterSteps(step.number - 1), a.id)
   }
+  assert.equal(policyStepActions.length, 2 * policySteps.length, 'an apply and a remove per step')
   assert.equal(matrixAfterSteps(6), reachMatrix.id, 'after the last step: the summary matrix')
   const bad: Action = { ...policyStepActions[0]!, then: 'no-such-action' }
   assert.throws(() => new Catalog([matrix, bad], REPO), /then "no-such-action" must name another action/)
@@ -93,8 +86,8 @@ test('two windows click Apply: one apply, then exactly one matrix run, seen by b
   assert.equal(runsSeen(a, AFTER_APPLY).size, 1)
   assert.equal(runsSeen(b, AFTER_APPLY).size, 1)
   assert.equal(fake.execRequests.length - execsBefore, 40, 'one matrix worth of pod probes reached the API server')
-  const p = parseMatrixText(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
-  assert.ok(p.expected?.policies.includes('NetworkPolicy dev1/details'), 'the matrix read the cluster after the apply')
+  const p = readMatrix(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
+  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details'), 'the matrix read the cluster after the apply')
 })
 
 test('Remove: the policy goes, and the matrix re-runs without it', async () => {
@@ -104,8 +97,8 @@ test('Remove: the policy goes, and the matrix re-runs without it', async () => {
   assert.equal(detailsPolicy(), undefined)
   const m = await d.waitFor(exitOf(AFTER_REMOVE), 20_000)
   assert.equal(m.status, 'succeeded')
-  const p = parseMatrixText(server.store.get(AFTER_REMOVE).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
-  assert.ok(!p.expected?.policies.includes('NetworkPolicy dev1/details'))
+  const p = readMatrix(server.store.get(AFTER_REMOVE).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
+  assert.ok(!p?.header.expected.policies.includes('NetworkPolicy dev1/details'))
 })
 
 test('a matrix already running when the step lands runs once more after it, reading the new policy', async () => {
@@ -120,8 +113,8 @@ test('a matrix already running when the step lands runs once more after it, read
   const exits = d.messages.filter(exitOf(AFTER_APPLY))
   assert.equal(exits.length, 2, 'the running matrix, then one more')
   assert.equal(runsSeen(d, AFTER_APPLY).size, 2)
-  const p = parseMatrixText(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
-  assert.ok(p.expected?.policies.includes('NetworkPolicy dev1/details'))
+  const p = readMatrix(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
+  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details'))
   await sleep(300)
   assert.equal(runsSeen(d, AFTER_APPLY).size, 2, 'and no third')
 })

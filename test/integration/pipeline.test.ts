@@ -6,12 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube } from '../fakeKube/server.ts'
-import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
-import { foundationActions } from '../../demo-server/src/catalog/foundation.ts'
-import { demoActions } from '../../demo-server/src/catalog/demo.ts'
+import { defaultActions } from '../../demo-server/src/catalog/index.ts'
 import type { Action } from '../../demo-server/src/catalog/types.ts'
 import type { ExitMessage, StateMessage } from '../../demo-server/src/protocol.ts'
+import { demoServerOnFake } from '../support/demoServer.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { deployment, labObjects } from '../support/labObjects.ts'
@@ -24,12 +23,13 @@ let root: string
 const decks: TestDeck[] = []
 
 const extra: Action[] = [
-  { id: 'slow-exec', title: 'slow', kind: 'exec', namespace: 'dev1', selector: 'app=ratings', command: ['sleep', '100'], namespaces: ['dev1'], kubectl: 'kubectl exec -n dev1 deploy/ratings-v1 -- sleep 100', timeoutMs: 30_000 },
-  { id: 'short-timeout', title: 'times out', kind: 'exec', namespace: 'dev1', selector: 'app=ratings', command: ['sleep', '100'], namespaces: ['dev1'], kubectl: 'kubectl exec -n dev1 deploy/ratings-v1 -- sleep 100', timeoutMs: 300 },
-  { id: 'no-pod', title: 'nobody', kind: 'exec', namespace: 'dev1', selector: 'app=nobody', command: ['true'], namespaces: ['dev1'], kubectl: 'kubectl exec -n dev1 deploy/nobody -- true', timeoutMs: 5000 },
-  { id: 'apply-policy', title: 'apply', kind: 'apply', manifests: ['manifests/policy.yaml'], namespaces: ['dev1'], kubectl: 'kubectl apply --server-side -f manifests/policy.yaml', timeoutMs: 5000 },
-  { id: 'delete-policy', title: 'delete', kind: 'delete', manifests: ['manifests/policy.yaml'], namespaces: ['dev1'], kubectl: 'kubectl delete -f manifests/policy.yaml --ignore-not-found', timeoutMs: 5000 },
+  { id: 'slow-exec', title: 'slow', kind: 'exec', namespace: 'dev1', target: { deployment: 'ratings-v1' }, command: ['sleep', '100'], namespaces: ['dev1'], timeoutMs: 30_000 },
+  { id: 'short-timeout', title: 'times out', kind: 'exec', namespace: 'dev1', target: { deployment: 'ratings-v1' }, command: ['sleep', '100'], namespaces: ['dev1'], timeoutMs: 300 },
+  { id: 'no-pod', title: 'nobody', kind: 'exec', namespace: 'dev1', target: { deployment: 'nobody' }, command: ['true'], namespaces: ['dev1'], timeoutMs: 5000 },
+  { id: 'apply-policy', title: 'apply', kind: 'apply', manifests: ['manifests/policy.yaml'], namespaces: ['dev1'], timeoutMs: 5000 },
+  { id: 'delete-policy', title: 'delete', kind: 'delete', manifests: ['manifests/policy.yaml'], namespaces: ['dev1'], timeoutMs: 5000 },
 ]
+const shipped = (...ids: string[]) => defaultActions().filter((a) => ids.includes(a.id))
 
 const policy = `apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
@@ -45,15 +45,9 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'pipeline-'))
   mkdirSync(join(root, 'manifests'))
   writeFileSync(join(root, 'manifests', 'policy.yaml'), policy)
-  fake = await startFakeKube({ objects: labObjects() })
-  server = await startDemoServer({
-    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
-    token,
-    allowedOrigins: [origin],
-    repoRoot: root,
-    storeDir: join(root, '.runs'),
-    actions: [...foundationActions, ...demoActions.filter((a) => a.id === 'probe-ratings-productpage'), ...extra],
-  })
+  // a Deployment whose selector matches no pod: `kubectl exec deploy/nobody` finds nothing to run in
+  fake = await startFakeKube({ objects: [...labObjects(), deployment('nobody', 'nobody', true)] })
+  server = await demoServerOnFake(fake, { token, origin, repoRoot: root, actions: [...shipped('preflight', 'nodes-wide', 'rollout-events', 'probe-ratings-productpage'), ...extra] })
 })
 after(async () => {
   for (const deck of decks) deck.close()
@@ -208,12 +202,22 @@ test('a list refused with 403 is reported as forbidden, a 500 as an API error', 
   assert.match(exit500.error?.message ?? '', /500/)
 })
 
-test('no Running pod for the selector is a clear not-found', async () => {
+test('no Running pod for the workload is a clear not-found; no such workload too', async () => {
   const d = await deck()
   d.send({ type: 'run', action: 'no-pod' })
   const exit = await d.waitFor(exitOf('no-pod'))
   assert.equal(exit.error?.kind, 'not-found')
-  assert.match(exit.error?.message ?? '', /no Running pod matches app=nobody in namespace dev1/)
+  assert.match(exit.error?.message ?? '', /no Running pod of deploy\/nobody \(app=nobody\) in namespace dev1/)
+  fake.remove('apps/v1', 'Deployment', 'dev1', 'nobody')
+  try {
+    d.messages.length = 0
+    d.send({ type: 'run', action: 'no-pod' })
+    const gone = await d.waitFor(exitOf('no-pod'))
+    assert.equal(gone.error?.kind, 'not-found')
+    assert.match(gone.error?.message ?? '', /nobody/)
+  } finally {
+    fake.upsert(deployment('nobody', 'nobody', true))
+  }
 })
 
 test('apply is a server-side apply through the generic object API; delete removes it', async () => {
@@ -236,7 +240,8 @@ test('rollout-events: restarts the deployment and streams the namespace events t
   const d = await deck()
   d.send({ type: 'run', action: 'rollout-events' })
   await d.waitFor((m) => m.type === 'chunk' && m.action === 'rollout-events' && m.chunk.data.includes('restarted'))
-  const annotated = fake.objects().find((o) => (o as { kind: string; metadata: { name: string } }).kind === 'Deployment') as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }
+  const detailsDeployment = () => fake.objects().find((o) => (o as { kind: string; metadata: { name: string } }).kind === 'Deployment' && (o as { metadata: { name: string } }).metadata.name === 'details-v1')
+  const annotated = detailsDeployment() as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }
   assert.ok(annotated.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], 'the pod template was annotated, as kubectl rollout restart does')
   const event = (reason: string, message: string) => ({
     apiVersion: 'v1', kind: 'Event', metadata: { name: `details-v1-7d8f9-abcde.${reason}`, namespace: 'dev1' },
@@ -247,7 +252,7 @@ test('rollout-events: restarts the deployment and streams the namespace events t
   await d.waitFor((m) => m.type === 'chunk' && m.action === 'rollout-events' && m.chunk.data.includes('Started container details'))
   assert.equal(d.messages.some((m) => m.type === 'exit' && m.action === 'rollout-events'), false, 'still running: the rollout is not complete')
   // the controller's part: a new generation observed, the new ReplicaSet's pod available
-  const current = fake.objects().find((o) => (o as { kind: string }).kind === 'Deployment') as { metadata: { generation?: number } }
+  const current = detailsDeployment() as { metadata: { generation?: number } }
   const generation = current.metadata.generation ?? 0
   fake.upsert({ ...current, status: { ...deployment('details-v1', 'details', true).status, observedGeneration: generation } })
   const exit = await d.waitFor(exitOf('rollout-events'), 8000)

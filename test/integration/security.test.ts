@@ -3,10 +3,12 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
+import { defaultActions } from '../../demo-server/src/catalog/index.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { repoRoot } from '../../demo-server/src/launch.ts'
 import { MAX_CLIENT_FRAME_BYTES } from '../../demo-server/src/protocol.ts'
+import { curlService } from '../support/demoServer.ts'
 import { connectDeck } from '../support/wsClient.ts'
 
 const token = 'security-test-token-0123456789'
@@ -19,6 +21,7 @@ before(async () => {
     token,
     allowedOrigins: [origin],
     repoRoot,
+    actions: [...defaultActions(), curlService],
   })
 })
 after(() => server.close())

@@ -1,4 +1,5 @@
-// Objects the fake API server starts with in tests: the lab's three nodes, the bookinfo and alpine pods, CoreDNS.
+// Objects the fake API server starts with in tests: the lab's three nodes, the bookinfo and alpine pods, the
+// Deployments exec steps and the rollout name, CoreDNS.
 // Test data only — never shown to an audience.
 const created = '2026-11-22T00:00:00Z'
 
@@ -60,6 +61,8 @@ export function labObjects(): object[] {
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dev1', labels: { 'kubernetes.io/metadata.name': 'dev1' } } },
     pod('ratings-v1-64d59779-zrb6p', 'ratings', '10.48.0.66', 'node1'),
     deployment('details-v1', 'details'),
+    // `kubectl exec deploy/ratings-v1` reads it for its selector
+    deployment('ratings-v1', 'ratings', true),
     pod('productpage-v1-bcc6748f7-dh26s', 'productpage', '10.48.0.130', 'node2'),
     // the rest of the lab, for the reachability matrix
     pod('details-v1-766844796b-9wq5x', 'details', '10.48.0.67', 'node1'),

@@ -1,19 +1,24 @@
 // The reachability matrix against the fake API server: the lab's policies as live objects, and an exec handler that
 // answers probes the way the real lab does (busybox wget / nslookup output) — what the tests and the bench share.
-import { readFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseAllDocuments } from 'yaml'
+import { LAB } from '../../demo-server/src/catalog/lab.ts'
+import { POLICY_STEPS } from '../../demo-server/src/catalog/policySteps.ts'
+import type { PolicyStepId } from '../../demo-server/src/catalog/policySteps.ts'
+import { readManifests, REPO_ROOT } from '../../demo-server/src/manifests.ts'
 import type { ExecRequest, ExecScript } from '../fakeKube/server.ts'
+import { intendedMatrixCells } from './leastPrivilege.ts'
 
-export const REPO = join(import.meta.dirname, '..', '..')
+export const REPO = REPO_ROOT
 
-/** The policy resources of manifests/5*-policy-*.yaml, as the fake API server should hold them after every step. */
-export function labPolicies(files = ['50-policy-default-deny', '51-policy-productpage', '52-policy-details', '53-policy-reviews', '54-policy-ratings', '55-policy-outside-range']): object[] {
-  return files.flatMap((f) => parseAllDocuments(readFileSync(join(REPO, 'manifests', `${f}.yaml`), 'utf8')).map((d) => d.toJS() as object).filter(Boolean))
+/** The policy resources of the given policy steps (all of them by default), as the fake API server holds them once applied. */
+export function labPolicies(steps: readonly PolicyStepId[] = POLICY_STEPS.map((s) => s.id)): object[] {
+  return readManifests(REPO_ROOT, POLICY_STEPS.filter((s) => steps.includes(s.id)).map((s) => s.file))
 }
 
-/** Flows the lab's least-privilege policies allow on 9080 (source row → target service). */
-export const INTENDED = new Set(['productpage→details', 'productpage→reviews', 'reviews-v2→ratings', 'reviews-v3→ratings'])
+/** Cells the lab's least-privilege policies allow (row → column). */
+export const INTENDED = new Set(intendedMatrixCells())
 
 /** Which matrix row an exec comes from (pod name prefix, or the alpine's namespace). */
 export function rowOf(req: ExecRequest): string {
@@ -51,4 +56,26 @@ export function labExecHandler(options: { deniedMs: number; allowedMs?: number; 
     const allowed = options.policies === false || INTENDED.has(`${row}→${col}`)
     return allowed ? allowedScript(options.allowedMs) : timedOutScript(options.deniedMs)
   }
+}
+
+/**
+ * A stand-in `docker` for the kind lab's outside clients, as the lab with every policy answers: host1 reaches the
+ * LoadBalancer (HTTP 200), everything else times out as curl does (exit 28). Returns the folder to put first on PATH.
+ */
+export function standInDocker(timing: { allowedSeconds?: number; deniedSeconds?: number } = {}): string {
+  const bin = join(mkdtempSync(join(tmpdir(), 'stand-in-docker-')), 'bin')
+  mkdirSync(bin)
+  const pause = (s: number | undefined) => (s ? `sleep ${s}; ` : '')
+  writeFileSync(join(bin, 'docker'), [
+    '#!/bin/sh',
+    'container="$2"',
+    'eval last=\\${$#}',
+    'case "$container $last" in',
+    `  "host1 http://${LAB.lbIp}:80/") ${pause(timing.allowedSeconds)}printf 200; exit 0 ;;`,
+    `  *) ${pause(timing.deniedSeconds)}echo "curl: (28) Connection timed out after ${(timing.deniedSeconds ?? 1) * 1000} milliseconds" >&2; exit 28 ;;`,
+    'esac',
+    '',
+  ].join('\n'))
+  chmodSync(join(bin, 'docker'), 0o755)
+  return bin
 }

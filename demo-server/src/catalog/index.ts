@@ -1,73 +1,86 @@
 // The catalog: every step the deck may ask for, checked once at start-up.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { HOST_PROGRAMS } from '../host/programs.ts'
+import { readManifests, scopeViolation } from '../manifests.ts'
+import { parseLabelSelectorText } from '../policy/labelSelector.ts'
+import { preflight } from './lab.ts'
+import { matrixActions, matrixProblems } from './matrices.ts'
+import { policyStepActions } from './policySteps.ts'
+import { probeActions } from './probes.ts'
+import { readActions } from './reads.ts'
+import { routingActions } from './routing.ts'
 import type { Action, Lab, Params } from './types.ts'
-import { HOST_PROGRAMS, kubectlLine } from './types.ts'
-import { readManifests, scopeViolation } from '../runner/apply.ts'
-import { foundationActions } from './foundation.ts'
-import { demoActions, hostActions } from './demo.ts'
-import { matrixActions, matrixProblems } from './matrix.ts'
-import { expectedFromManifests } from '../probe/expected.ts'
-import type { ExpectedLine } from '../probe/cells.ts'
 
 export class CatalogError extends Error {
   override name = 'CatalogError'
+}
+
+const ID = /^[a-z0-9][a-z0-9-]{0,62}$/
+
+/** Problems with one action's own fields, one line each. */
+function actionProblems(action: Action, repoRoot: string): string[] {
+  const problems: string[] = []
+  const say = (m: string) => problems.push(`${action.id}: ${m}`)
+  if (!ID.test(action.id)) say('id must be lower-case words joined by "-"')
+  if (!(action.timeoutMs > 0 && action.timeoutMs <= 300_000)) say('timeoutMs must be within (0, 300000]')
+  switch (action.kind) {
+    case 'host':
+      for (const lab of ['kind', 'vms'] as const) {
+        if (!(HOST_PROGRAMS as readonly string[]).includes(action.argv[lab][0])) say(`${action.argv[lab][0]} is not an allowed host program`)
+      }
+      break
+    case 'exec':
+      if (!action.namespaces.includes(action.namespace)) say(`execs in ${action.namespace}, which is not in its namespaces`)
+      break
+    case 'rollout':
+      if (!action.namespaces.includes(action.namespace)) say(`restarts a deployment in ${action.namespace}, which is not in its namespaces`)
+      break
+    case 'table':
+      if (action.namespace && !action.namespaces.includes(action.namespace)) say(`reads ${action.namespace}, which is not in its namespaces`)
+      if (action.selector !== undefined) {
+        try {
+          parseLabelSelectorText(action.selector)
+        } catch (error) {
+          say((error as Error).message)
+        }
+      }
+      break
+    case 'apply':
+    case 'delete': {
+      if (action.manifests.length === 0) say('no manifests')
+      const missing = action.manifests.filter((file) => !existsSync(resolve(repoRoot, file)))
+      for (const file of missing) say(`manifest ${file} does not exist`)
+      if (missing.length > 0) break
+      try {
+        for (const object of readManifests(repoRoot, action.manifests)) {
+          const violation = scopeViolation(object, action.namespaces)
+          if (violation) say(violation)
+        }
+      } catch (error) {
+        say((error as Error).message)
+      }
+      break
+    }
+    case 'probe-matrix':
+      problems.push(...matrixProblems(action, repoRoot))
+      break
+  }
+  return problems
 }
 
 export class Catalog {
   private readonly byId = new Map<string, Action>()
   /** which argv host actions use */
   readonly lab: Lab
-  private readonly repoRoot: string
-  /** probe-matrix actions: the engine's expectation on manifests/, computed once (offline, before any run) */
-  private readonly offlineExpected = new Map<string, ExpectedLine>()
 
   /** Validates the whole catalog and throws one error listing every problem. */
   constructor(actions: Action[], repoRoot: string, lab: Lab = 'kind') {
     this.lab = lab
-    this.repoRoot = repoRoot
     const problems: string[] = []
     for (const action of actions) {
-      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(action.id)) problems.push(`${action.id}: id must be lower-case words joined by "-"`)
       if (this.byId.has(action.id)) problems.push(`${action.id}: duplicate id`)
-      if (!(action.timeoutMs > 0 && action.timeoutMs <= 300_000)) problems.push(`${action.id}: timeoutMs must be within (0, 300000]`)
-      if (action.kind === 'host') {
-        for (const lab of ['kind', 'vms'] as const) {
-          if (!(HOST_PROGRAMS as readonly string[]).includes(action.argv[lab][0])) problems.push(`${action.id}: ${action.argv[lab][0]} is not an allowed host program`)
-        }
-      } else if (action.kind !== 'preflight' && typeof action.kubectl === 'string' && !action.kubectl.startsWith('kubectl ')) {
-        problems.push(`${action.id}: the kubectl line must start with "kubectl "`)
-      }
-      if (action.kind === 'table' && action.columns) {
-        const arg = `-o custom-columns=${action.columns.map((c) => `${c.header}:${c.path}`).join(',')}`
-        if (typeof action.kubectl !== 'string' || !action.kubectl.includes(arg)) problems.push(`${action.id}: the kubectl line must carry ${arg}`)
-      }
-      if (action.kind === 'exec' && !action.namespaces.includes(action.namespace)) {
-        problems.push(`${action.id}: execs in ${action.namespace}, which is not in its namespaces`)
-      }
-      if (action.kind === 'rollout' && !action.namespaces.includes(action.namespace)) {
-        problems.push(`${action.id}: restarts a deployment in ${action.namespace}, which is not in its namespaces`)
-      }
-      if (action.kind === 'table' && action.namespace && !action.namespaces.includes(action.namespace)) {
-        problems.push(`${action.id}: reads ${action.namespace}, which is not in its namespaces`)
-      }
-      if (action.kind === 'apply' || action.kind === 'delete') {
-        if (action.manifests.length === 0) problems.push(`${action.id}: no manifests`)
-        for (const file of action.manifests) {
-          if (!existsSync(resolve(repoRoot, file))) problems.push(`${action.id}: manifest ${file} does not exist`)
-        }
-        if (action.manifests.every((file) => existsSync(resolve(repoRoot, file)))) {
-          try {
-            for (const object of readManifests(repoRoot, action.manifests)) {
-              const violation = scopeViolation(object, action.namespaces)
-              if (violation) problems.push(`${action.id}: ${violation}`)
-            }
-          } catch (error) {
-            problems.push(`${action.id}: ${(error as Error).message}`)
-          }
-        }
-      }
-      if (action.kind === 'probe-matrix') problems.push(...matrixProblems(action, repoRoot))
+      problems.push(...actionProblems(action, repoRoot))
       this.byId.set(action.id, action)
     }
     for (const action of actions) {
@@ -86,32 +99,6 @@ export class Catalog {
     return [...this.byId.values()]
   }
 
-  /** What the deck shows for each action before anything runs. */
-  describe(): Array<{ id: string; title: string; kind: string; kubectl: string; expected?: ExpectedLine }> {
-    return this.list().map((a) => ({
-      id: a.id,
-      title: a.title,
-      kind: a.kind,
-      kubectl: kubectlLine(a, a.params ? this.placeholderParams(a) : {}, this.lab),
-      ...(a.kind === 'probe-matrix' ? { expected: this.expectedOffline(a.id) } : {}),
-    }))
-  }
-
-  /** A probe matrix's expectation from manifests/ (what the slide shows with no cluster, labelled as such). */
-  expectedOffline(id: string): ExpectedLine | undefined {
-    const action = this.byId.get(id)
-    if (action?.kind !== 'probe-matrix') return undefined
-    let line = this.offlineExpected.get(id)
-    if (!line) this.offlineExpected.set(id, (line = expectedFromManifests(action, this.repoRoot)))
-    return line
-  }
-
-  /** An action with parameters shows its kubectl line with each parameter as <name>. */
-  private placeholderParams(action: Action): Params {
-    const shape = (action.params as unknown as { shape?: Record<string, unknown> } | undefined)?.shape ?? {}
-    return Object.fromEntries(Object.keys(shape).map((k) => [k, `<${k}>`]))
-  }
-
   parseParams(action: Action, raw: unknown): { ok: true; params: Params } | { ok: false; message: string } {
     const given = raw ?? {}
     if (!action.params) {
@@ -127,7 +114,12 @@ export class Catalog {
   }
 }
 
+/** The names of an action's parameters (none when it takes none). */
+export function paramNames(action: Action): string[] {
+  return Object.keys((action.params as unknown as { shape?: Record<string, unknown> } | undefined)?.shape ?? {})
+}
+
 /** Every action the deck can use. */
 export function defaultActions(): Action[] {
-  return [...foundationActions, ...demoActions, ...hostActions, ...matrixActions]
+  return [preflight, ...readActions, ...probeActions, ...routingActions, ...policyStepActions, ...matrixActions]
 }

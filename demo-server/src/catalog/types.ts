@@ -1,7 +1,11 @@
-// What a demo step is. The catalog is the only list of things the browser can make the server do:
-// the deck names an action by id and may pass parameters, which the action's own zod schema validates.
+// What a demo step is. The catalog is the only list of things the browser can make the server do: the deck names an
+// action by id and may pass parameters, which the action's own zod schema validates. The command shown on the slide is
+// never typed here: it is built from these fields (runner/shownCommand.ts), so it cannot drift from what runs.
 import type { z } from 'zod'
+import type { HostArgv, Lab } from '../host/programs.ts'
+import type { ExecWorkload } from '../kube/pods.ts'
 
+export type { Lab } from '../host/programs.ts'
 export type Params = Record<string, string | number | boolean>
 
 interface ActionBase<P extends Params = Params> {
@@ -9,8 +13,6 @@ interface ActionBase<P extends Params = Params> {
   id: string
   /** short human title shown above the output */
   title: string
-  /** the equivalent kubectl command line, shown on the slide (a function when parameters change it) */
-  kubectl: string | ((params: P) => string)
   /** namespaces this action may read or change; anything else is refused before it runs */
   namespaces: string[]
   /** hard limit for one run, ms */
@@ -19,18 +21,18 @@ interface ActionBase<P extends Params = Params> {
   params?: z.ZodType<P>
 }
 
-/** `kubectl exec` in the first Running pod matching `selector` in `namespace`. */
+/** `kubectl exec -n NAMESPACE WORKLOAD -c CONTAINER -- COMMAND`, in the pod kubectl would pick (kube/pods.ts). */
 export interface ExecAction<P extends Params = Params> extends ActionBase<P> {
   kind: 'exec'
   namespace: string
-  /** label selector, e.g. `app=ratings` */
-  selector: string
+  /** `{ deployment: 'ratings-v1' }` → `deploy/ratings-v1`, `{ daemonSet }` → `ds/…`, `{ pod }` → the pod itself */
+  target: ExecWorkload
   container?: string
   /** argv run in the container (no shell unless the catalog itself writes `sh -c`) */
   command: string[] | ((params: P) => string[])
 }
 
-/** Resources a table action can list, each rendered like `kubectl get` prints it. */
+/** Resources a table action can list, each rendered like `kubectl get` prints it (runner/table.ts). */
 export type TableResource =
   | 'nodes'
   | 'pods'
@@ -58,12 +60,9 @@ export interface TableAction<P extends Params = Params> extends ActionBase<P> {
   allNamespaces?: boolean
   /** `-o wide` columns */
   wide?: boolean
-  /** label selector */
+  /** label selector (`-l`) */
   selector?: string
-  /**
-   * `-o custom-columns=HEADER:.path,…`: printed exactly as kubectl prints them (`<none>` when missing, `[*]` joins a
-   * list with commas). The kubectl line on the slide must carry the same columns.
-   */
+  /** `-o custom-columns=HEADER:.path,…`, printed exactly as kubectl prints them (`<none>` when missing, `[*]` joins a list) */
   columns?: Array<{ header: string; path: string }>
 }
 
@@ -90,16 +89,16 @@ export interface MatrixSource {
   label: string
   group: 'bookinfo' | 'alpine' | 'outside'
   /**
-   * A pod, found like an exec action's (first Running pod matching `selector`, oldest first). `via: 'exec'` runs the
-   * probe in `container`; `via: 'debug'` in an ephemeral busybox container added to the pod (its image has no client).
+   * A pod, picked as exec steps pick theirs (kube/pods.ts pickPod). `via: 'exec'` runs the probe in `container`;
+   * `via: 'debug'` in an ephemeral busybox container added to the pod (its image has no client).
    */
   pod?: { namespace: string; selector: string; via: 'exec' | 'debug'; container?: string }
   /**
    * A client outside the cluster, reached with a fixed argv prefix per lab (HOST_PROGRAMS only, no shell), followed
-   * by the server-built curl command. `ip` is its address as the policies see it. `reaches: 'external'`: only targets
+   * by the server-built probe command. `ip` is its address as the policies see it. `reaches: 'external'`: only targets
    * with an `external` address are probed (the rest are marked "not probed", with `unprobed` as the reason).
    */
-  outside?: { ip: string; argv: Record<Lab, readonly [(typeof HOST_PROGRAMS)[number], ...string[]]>; curlArgs?: Partial<Record<Lab, string[]>>; reaches: 'external' | 'external-and-pods'; unprobed?: string }
+  outside?: { ip: string; argv: Record<Lab, HostArgv>; curlArgs?: Partial<Record<Lab, string[]>>; reaches: 'external' | 'external-and-pods'; unprobed?: string }
 }
 
 /** A column of a probe matrix: a Service (HTTP on `port`) or the cluster DNS. */
@@ -119,8 +118,8 @@ export interface MatrixTarget {
 }
 
 /**
- * Every source probes every target, in parallel (bounded): stdout is one JSON line per cell (demo-server/src/probe/
- * cells.ts) — first the engine's expectation on the policies live in the cluster, then each observation.
+ * Every source probes every target, in parallel (bounded): stdout is one JSON line per opinion (matrix/wire.ts) —
+ * first the engine's expectation on the policies live in the cluster, then each observation.
  */
 export interface ProbeMatrixAction extends ActionBase {
   kind: 'probe-matrix'
@@ -130,22 +129,16 @@ export interface ProbeMatrixAction extends ActionBase {
   probeTimeoutSeconds: number
   /** probes running at once */
   concurrency: number
-  /** image of the ephemeral debug container (busybox or alpine: wget, nslookup, timeout) */
+  /** image of the ephemeral debug container (busybox: wget, nslookup, timeout) */
   debugImage: string
   /** offline expectation: the engine on this folder's YAML (relative to the repository root) */
   manifestsDir: string
   /**
-   * the demo moment this matrix shows: how many policy steps (demo.ts POLICY_STEPS, in order) are applied. The offline
+   * the demo moment this matrix shows: how many policy steps (policySteps.ts, in order) are applied. The offline
    * expectation leaves the later step files out; omitted means every policy in manifestsDir.
    */
   policyStepsApplied?: number
 }
-
-/** Which lab the demo server talks to: the kind rehearsal or the VMs (chooses a host action's argv). */
-export type Lab = 'kind' | 'vms'
-
-/** Programs a host action may start; anything else is refused before it runs. */
-export const HOST_PROGRAMS = ['docker', 'multipass'] as const
 
 /**
  * Runs one fixed argv on the presenter's machine (outside clients are not pods: the Kubernetes API can't reach
@@ -156,7 +149,7 @@ export interface HostAction {
   id: string
   title: string
   kind: 'host'
-  argv: Record<Lab, readonly [(typeof HOST_PROGRAMS)[number], ...string[]]>
+  argv: Record<Lab, HostArgv>
   namespaces: []
   timeoutMs: number
   params?: undefined
@@ -174,8 +167,8 @@ export interface PreflightAction {
   id: string
   title: string
   kind: 'preflight'
-  /** the command a presenter runs for the same checklist */
-  kubectl: 'npm run demo:check'
+  /** the command a presenter runs for the same checklist: no field says it, so it is written here */
+  shownCommand: 'npm run demo:check'
   namespaces: []
   timeoutMs: number
   params?: undefined
@@ -183,19 +176,3 @@ export interface PreflightAction {
 
 export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction // eslint-disable-line @typescript-eslint/no-explicit-any
 export type ActionKind = Action['kind']
-
-/** An argv as one would type it in a POSIX shell (single quotes where needed). */
-export function shellLine(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ')
-}
-
-/** The command line shown on the slide for a host action (what the presenter would type). */
-export function hostCommandLine(action: HostAction, lab: Lab): string {
-  return shellLine(action.argv[lab])
-}
-
-/** The line shown on the slide: the kubectl equivalent, or for a host action its own command. */
-export function kubectlLine(action: Action, params: Params = {}, lab: Lab = 'kind'): string {
-  if (action.kind === 'host') return hostCommandLine(action, lab)
-  return typeof action.kubectl === 'function' ? action.kubectl(params) : action.kubectl
-}

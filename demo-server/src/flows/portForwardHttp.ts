@@ -10,7 +10,7 @@ import { Duplex, PassThrough, Writable } from 'node:stream'
 import { PortForward } from '@kubernetes/client-node'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type WebSocket from 'ws'
-import { describeClusterError } from '../cluster.ts'
+import { describeClusterError } from '../kube/cluster.ts'
 import { cancelled, FlowsError } from './errors.ts'
 
 export interface PodPort {

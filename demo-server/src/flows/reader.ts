@@ -7,7 +7,7 @@
 // WebSocket. Every failure is a FlowsError with a kind (errors.ts).
 import { CoreV1Api } from '@kubernetes/client-node'
 import type { KubeConfig, V1Pod, V1Service } from '@kubernetes/client-node'
-import { describeClusterError } from '../cluster.ts'
+import { describeClusterError } from '../kube/cluster.ts'
 import { cancelled, FlowsError, notInstalled, PORT_FORWARD_COMMAND } from './errors.ts'
 import { getThroughPortForward } from './portForwardHttp.ts'
 import type { TunnelledResponse } from './portForwardHttp.ts'

@@ -3,9 +3,7 @@
 // CoreDNS pod, and two clients outside the cluster. Pod IPs are unknown offline, so they are assigned
 // deterministically from the pod CIDR the manifests declare (Calico Installation ipPools or a workload
 // IPPool), in namespace/name order.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
-import { parseAllDocuments } from 'yaml'
+import { manifestFilesIn, readManifestDocs } from '../manifests.ts'
 import type { PolicySet } from './compiled.ts'
 import {
   buildModel,
@@ -63,16 +61,6 @@ interface K8sObject {
   readonly metadata?: { readonly name?: unknown; readonly namespace?: unknown; readonly labels?: unknown }
   readonly spec?: unknown
   readonly items?: unknown
-}
-
-function yamlFiles(dir: string): string[] {
-  const out: string[] = []
-  for (const entry of readdirSync(dir).sort()) {
-    const path = join(dir, entry)
-    if (statSync(path).isDirectory()) out.push(...yamlFiles(path))
-    else if (/\.ya?ml$/.test(entry)) out.push(path)
-  }
-  return out
 }
 
 function labelsOf(v: unknown): Record<string, string> {
@@ -209,20 +197,12 @@ const IGNORED_KINDS = new Set([
 
 /** Reads every *.yaml / *.yml under `dir` (sorted, recursive) and builds the lab model. Throws CaseError on bad policies. */
 export function modelFromManifests(dir: string, options: { skip?: (path: string) => boolean } = {}): ManifestModel {
-  const files = yamlFiles(dir).filter((path) => !options.skip?.(path))
+  const root = process.cwd()
+  const files = manifestFilesIn(root, dir).filter((path) => !options.skip?.(path))
   const notes: string[] = []
-  const objects: { resource: K8sObject; file: string }[] = []
-  for (const path of files) {
-    const file = relative(process.cwd(), path) || path
-    for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) {
-      if (doc.errors.length > 0) throw new Error(`${file}: YAML error: ${doc.errors[0]?.message ?? ''}`)
-      const value = doc.toJS() as unknown
-      if (typeof value !== 'object' || value === null) continue
-      const obj = value as K8sObject
-      if (obj.kind === 'List' && Array.isArray(obj.items)) for (const item of obj.items) objects.push({ resource: item as K8sObject, file })
-      else objects.push({ resource: obj, file })
-    }
-  }
+  const objects = readManifestDocs(root, files)
+    .filter((d) => typeof d.object === 'object' && d.object !== null)
+    .map((d) => ({ resource: d.object as K8sObject, file: d.file }))
 
   const namespaces = new Map<string, NamespaceInput>()
   const ensureNamespace = (name: string, why: string): void => {
@@ -322,7 +302,7 @@ export function modelFromManifests(dir: string, options: { skip?: (path: string)
   }
   return {
     model, resources, policies, podCidr: podCidr.cidr, podCidrSource: podCidr.source, outsideClients,
-    syntheticPods, files: files.map((f) => relative(process.cwd(), f) || f), notes,
+    syntheticPods, files, notes,
   }
 }
 

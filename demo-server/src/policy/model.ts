@@ -167,6 +167,17 @@ export function cidrContains(cidr: Cidr, ip: number): boolean {
   return cidr.family === 4 && maskOf(ip, cidr.prefix) === cidr.base
 }
 
+/** True when the two ranges share an address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  return cidrWithin(a, b) || cidrWithin(b, a)
+}
+
+/** "a.b.c.d/n" whose address has no host bits set (what a careful manifest writes; Calico itself would mask them). */
+export function isNetworkCidr(text: string): boolean {
+  const cidr = parseCidr(text)
+  return cidr !== undefined && cidr.family === 4 && formatIPv4(cidr.base) === text.split('/')[0]
+}
+
 /** True when every address of `inner` is in `outer`. */
 export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
   return inner.family === outer.family && inner.prefix >= outer.prefix &&

@@ -2,6 +2,7 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node'
 import type { KubeConfig, V1Node, V1Pod, V1Service, V1Deployment, V1ReplicaSet, CoreV1Event } from '@kubernetes/client-node'
 import type { TableAction, TableResource } from '../catalog/types.ts'
+import { abortable } from '../kube/clients.ts'
 
 type Row = string[]
 interface Table {
@@ -169,12 +170,32 @@ const customResources: Partial<Record<TableResource, { group: string; version: s
   },
 }
 
-export async function renderTable(kc: KubeConfig, action: TableAction, now = Date.now()): Promise<string> {
+/** How `kubectl get` names each resource on the slide (custom resources by plural.group, as kubectl needs them). */
+export const SHOWN_RESOURCE: Record<TableResource, string> = {
+  nodes: 'nodes',
+  pods: 'pods',
+  services: 'services',
+  deployments: 'deployments',
+  replicasets: 'replicasets',
+  namespaces: 'namespaces',
+  events: 'events',
+  all: 'all',
+  networkpolicies: 'networkpolicies',
+  ippools: 'ippools.projectcalico.org',
+  ipamblocks: 'ipamblocks.crd.projectcalico.org',
+  blockaffinities: 'blockaffinities.crd.projectcalico.org',
+  tigerastatuses: 'tigerastatus',
+  'networkpolicies.projectcalico.org': 'networkpolicies.projectcalico.org',
+  'globalnetworkpolicies.projectcalico.org': 'globalnetworkpolicies.projectcalico.org',
+}
+
+/** The table `kubectl get` prints for the action, read with `signal` on every request. */
+export async function renderTable(kc: KubeConfig, action: TableAction, signal: AbortSignal, now = Date.now()): Promise<string> {
   const ns = action.namespace
   const labelSelector = action.selector
   const wide = Boolean(action.wide)
-  const core = () => kc.makeApiClient(CoreV1Api)
-  const apps = () => kc.makeApiClient(AppsV1Api)
+  const core = () => abortable(kc, CoreV1Api, signal)
+  const apps = () => abortable(kc, AppsV1Api, signal)
   const empty = (what: string) => (ns ? `No ${what} found in ${ns} namespace.\n` : `No ${what} found\n`)
 
   switch (action.resource) {
@@ -214,7 +235,7 @@ export async function renderTable(kc: KubeConfig, action: TableAction, now = Dat
     }
     case 'networkpolicies': {
       if (!ns) throw new Error('networkpolicies need a namespace')
-      const list = await kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: ns })
+      const list = await abortable(kc, NetworkingV1Api, signal).listNamespacedNetworkPolicy({ namespace: ns })
       return list.items.length
         ? formatTable({ header: ['NAME', 'POD-SELECTOR', 'AGE'], rows: list.items.map((p) => [p.metadata?.name ?? '', Object.entries(p.spec?.podSelector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>', age(p.metadata?.creationTimestamp, now)]) })
         : empty('resources')
@@ -240,7 +261,7 @@ export async function renderTable(kc: KubeConfig, action: TableAction, now = Dat
     default: {
       const custom = customResources[action.resource]
       if (!custom) throw new Error(`no table renderer for ${action.resource}`)
-      const api = kc.makeApiClient(CustomObjectsApi)
+      const api = abortable(kc, CustomObjectsApi, signal)
       const list = (custom.namespaced && ns
         ? await api.listNamespacedCustomObject({ group: custom.group, version: custom.version, namespace: ns, plural: custom.plural, labelSelector })
         : await api.listClusterCustomObject({ group: custom.group, version: custom.version, plural: custom.plural, labelSelector })) as { items?: CustomObject[] }

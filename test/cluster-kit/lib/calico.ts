@@ -1,138 +1,10 @@
 // Strict zod schemas of the Calico (projectcalico.org/v3) and Tigera operator (operator.tigera.io/v1) fields this
-// lab uses, plus Calico's selector language. Unknown fields are refused, as the API server refuses them
-// (fields from api/pkg/apis/projectcalico/v3 and tigera/operator api/v1; docs.tigera.io resource reference).
+// lab uses. Unknown fields are refused, as the API server refuses them (fields from api/pkg/apis/projectcalico/v3 and
+// tigera/operator api/v1; docs.tigera.io resource reference). Calico's policies, selectors and CIDRs are checked by the
+// policy engine's own schemas and parsers (demo-server/src/policy): one definition of each, here as everywhere.
 import { z } from 'zod'
-import { parseCidr } from './manifests.ts'
-
-// ---- selectors (docs.tigera.io/calico/latest/reference/resources/networkpolicy#selectors) -----------------------
-
-export type Selector =
-  | { op: 'all' }
-  | { op: 'global' }
-  | { op: 'has'; key: string }
-  | { op: '==' | '!=' | 'contains' | 'starts with' | 'ends with'; key: string; value: string }
-  | { op: 'in' | 'not in'; key: string; values: string[] }
-  | { op: '!'; expr: Selector }
-  | { op: '&&' | '||'; left: Selector; right: Selector }
-
-const LABEL = /^[A-Za-z0-9_.\-/]+/
-const STRING = /^(?:'([^']*)'|"([^"]*)")/
-
-export function parseSelector(text: string): Selector {
-  let rest = text
-  const ws = () => {
-    rest = rest.replace(/^\s+/, '')
-  }
-  const eat = (token: string): boolean => {
-    ws()
-    if (rest.startsWith(token)) {
-      rest = rest.slice(token.length)
-      return true
-    }
-    return false
-  }
-  const fail = (what: string): never => {
-    throw new Error(`selector "${text}": ${what} at "${rest}"`)
-  }
-  const str = (): string => {
-    ws()
-    const m = STRING.exec(rest)
-    if (!m) return fail('expected a quoted string')
-    rest = rest.slice(m[0].length)
-    return m[1] ?? m[2] ?? ''
-  }
-  const label = (): string => {
-    ws()
-    const m = LABEL.exec(rest)
-    if (!m) return fail('expected a label key')
-    rest = rest.slice(m[0].length)
-    return m[0]
-  }
-  const set = (): string[] => {
-    if (!eat('{')) fail('expected {')
-    const values: string[] = []
-    if (eat('}')) return values
-    do values.push(str())
-    while (eat(','))
-    if (!eat('}')) fail('expected }')
-    return values
-  }
-  const primary = (): Selector => {
-    ws()
-    if (eat('(')) {
-      const e = or()
-      if (!eat(')')) fail('expected )')
-      return e
-    }
-    if (eat('!')) return { op: '!', expr: primary() }
-    if (/^all\s*\(/.test(rest)) {
-      rest = rest.replace(/^all\s*\(\s*\)/, '')
-      return { op: 'all' }
-    }
-    if (/^global\s*\(/.test(rest)) {
-      rest = rest.replace(/^global\s*\(\s*\)/, '')
-      return { op: 'global' }
-    }
-    if (/^has\s*\(/.test(rest)) {
-      rest = rest.replace(/^has\s*\(/, '')
-      const key = label()
-      if (!eat(')')) fail('expected )')
-      return { op: 'has', key }
-    }
-    const key = label()
-    for (const op of ['==', '!=', 'contains', 'starts with', 'ends with'] as const) {
-      if (eat(op)) return { op, key, value: str() }
-    }
-    if (eat('not in')) return { op: 'not in', key, values: set() }
-    if (eat('in')) return { op: 'in', key, values: set() }
-    return fail(`expected an operator after "${key}"`)
-  }
-  const and = (): Selector => {
-    let left = primary()
-    while (eat('&&')) left = { op: '&&', left, right: primary() }
-    return left
-  }
-  const or = (): Selector => {
-    let left = and()
-    while (eat('||')) left = { op: '||', left, right: and() }
-    return left
-  }
-  const result = or()
-  ws()
-  if (rest !== '') fail('unexpected text')
-  return result
-}
-
-export function matches(sel: Selector, labels: Record<string, string>): boolean {
-  switch (sel.op) {
-    case 'all':
-      return true
-    case 'global':
-      return false
-    case 'has':
-      return sel.key in labels
-    case '==':
-      return labels[sel.key] === sel.value
-    case '!=':
-      return labels[sel.key] !== sel.value
-    case 'contains':
-      return labels[sel.key]?.includes(sel.value) ?? false
-    case 'starts with':
-      return labels[sel.key]?.startsWith(sel.value) ?? false
-    case 'ends with':
-      return labels[sel.key]?.endsWith(sel.value) ?? false
-    case 'in':
-      return sel.key in labels && sel.values.includes(labels[sel.key]!)
-    case 'not in':
-      return !(sel.key in labels) || !sel.values.includes(labels[sel.key]!)
-    case '!':
-      return !matches(sel.expr, labels)
-    case '&&':
-      return matches(sel.left, labels) && matches(sel.right, labels)
-    case '||':
-      return matches(sel.left, labels) || matches(sel.right, labels)
-  }
-}
+import { buildModel, CaseError, compilePolicies, parseSelector } from '../../../demo-server/src/policy/index.ts'
+import { isNetworkCidr } from '../../../demo-server/src/policy/model.ts'
 
 // ---- shared field schemas --------------------------------------------------------------------------------------
 
@@ -145,14 +17,7 @@ const selector = z.string().refine((s) => {
   }
 }, 'not a valid Calico selector')
 
-const cidr = z.string().refine((s) => {
-  try {
-    parseCidr(s)
-    return true
-  } catch {
-    return false
-  }
-}, 'not a valid IPv4 CIDR (without host bits)')
+const cidr = z.string().refine(isNetworkCidr, 'not a valid IPv4 CIDR (without host bits)')
 
 const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'not an IPv4 address')
 const dnsName = z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'not a DNS-1123 name')
@@ -162,7 +27,6 @@ const clusterMeta = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 })
-const namespacedMeta = clusterMeta.extend({ namespace: dnsName })
 
 // ---- operator.tigera.io/v1 -------------------------------------------------------------------------------------
 
@@ -338,61 +202,27 @@ export const bgpPeerSchema = z.strictObject({
     .refine((s) => !(s.keepOriginalNextHop && s.nextHopMode !== undefined), 'keepOriginalNextHop must not be true when nextHopMode is set'),
 })
 
-const PORT_PROTOCOLS = ['TCP', 'UDP', 'SCTP', 'UDPLite', 6, 17, 132, 136]
-const port = z.union([
-  z.number().int().min(1).max(65535),
-  z.string().regex(/^\d{1,5}:\d{1,5}$/, 'a port range is "first:last"'),
-  z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a named port'),
-])
+interface RuleDirections {
+  spec?: { types?: string[]; ingress?: unknown[]; egress?: unknown[] }
+}
 
-const entityRule = z.strictObject({
-  nets: z.array(cidr).optional(),
-  notNets: z.array(cidr).optional(),
-  selector: selector.optional(),
-  notSelector: selector.optional(),
-  namespaceSelector: selector.optional(),
-  ports: z.array(port).min(1).optional(),
-  notPorts: z.array(port).min(1).optional(),
-  serviceAccounts: z.strictObject({ names: z.array(z.string()).optional(), selector: selector.optional() }).optional(),
-  services: z.strictObject({ name: dnsName, namespace: dnsName.optional() }).optional(),
-})
-
-// A Rule has no top-level `ports`: they belong under `source` / `destination` (strictObject refuses them), and any
-// ports need a protocol that has ports.
-const rule = z
-  .strictObject({
-    action: z.enum(['Allow', 'Deny', 'Log', 'Pass']),
-    protocol: z.union([z.enum(['TCP', 'UDP', 'ICMP', 'ICMPv6', 'SCTP', 'UDPLite']), z.number().int().min(1).max(255)]).optional(),
-    notProtocol: z.union([z.enum(['TCP', 'UDP', 'ICMP', 'ICMPv6', 'SCTP', 'UDPLite']), z.number().int().min(1).max(255)]).optional(),
-    ipVersion: z.union([z.literal(4), z.literal(6)]).optional(),
-    source: entityRule.optional(),
-    destination: entityRule.optional(),
-  })
-  .refine(
-    (r) => {
-      const hasPorts = [r.source, r.destination].some((e) => e?.ports || e?.notPorts)
-      return !hasPorts || (r.protocol !== undefined && PORT_PROTOCOLS.includes(r.protocol))
-    },
-    'rules with ports must set protocol to TCP, UDP, SCTP or UDPLite',
-  )
-
-export const networkPolicySchema = z.strictObject({
-  apiVersion: z.literal('projectcalico.org/v3'),
-  kind: z.literal('NetworkPolicy'),
-  metadata: namespacedMeta,
-  spec: z
-    .strictObject({
-      tier: dnsName.optional(),
-      order: z.number().optional(),
-      selector: selector.optional(),
-      serviceAccountSelector: selector.optional(),
-      types: z.array(z.enum(['Ingress', 'Egress'])).min(1).optional(),
-      ingress: z.array(rule).optional(),
-      egress: z.array(rule).optional(),
-    })
-    // Rules of a direction missing from `types` are never evaluated: a silent mistake, refuse it.
-    .refine((s) => !s.types || !s.ingress?.length || s.types.includes('Ingress'), 'ingress rules but types lacks Ingress')
-    .refine((s) => !s.types || !s.egress?.length || s.types.includes('Egress'), 'egress rules but types lacks Egress'),
+/**
+ * A projectcalico.org/v3 NetworkPolicy as the policy engine validates it (the engine's zod schema: unknown fields,
+ * `ports` outside destination/source, ports without a protocol that has them, bad selectors and actions are all
+ * refused), plus one lint: rules of a direction missing from `types` are never evaluated — Calico accepts that
+ * silently, so the lab refuses it.
+ */
+export const networkPolicySchema = z.unknown().superRefine((obj, ctx) => {
+  const namespace = (obj as { metadata?: { namespace?: unknown } }).metadata?.namespace
+  try {
+    compilePolicies([obj], buildModel({ namespaces: [{ name: typeof namespace === 'string' ? namespace : 'default' }], pods: [] }))
+  } catch (error) {
+    if (!(error instanceof CaseError)) throw error
+    for (const issue of error.issues) ctx.addIssue({ code: 'custom', message: issue })
+  }
+  const spec = (obj as RuleDirections).spec
+  if (spec?.types && spec.ingress?.length && !spec.types.includes('Ingress')) ctx.addIssue({ code: 'custom', message: 'ingress rules but types lacks Ingress' })
+  if (spec?.types && spec.egress?.length && !spec.types.includes('Egress')) ctx.addIssue({ code: 'custom', message: 'egress rules but types lacks Egress' })
 })
 
 /** The schema for a Calico or operator kind; undefined when the kind is not one of them. */
@@ -413,5 +243,3 @@ export function calicoSchemaFor(apiVersion: string, kind: string): z.ZodType | u
   )[key]
 }
 
-export type CalicoRule = z.infer<typeof rule>
-export type CalicoNetworkPolicy = z.infer<typeof networkPolicySchema>

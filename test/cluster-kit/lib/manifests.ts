@@ -1,9 +1,8 @@
-// Loading manifests/ for the cluster-kit tests.
-import { readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { parseAllDocuments } from 'yaml'
+// manifests/ for the cluster-kit tests, read by the demo server's own reader (demo-server/src/manifests.ts).
+import { readFileSync } from 'node:fs'
+import { manifestFilesIn, parseManifestText, readManifestDocs, REPO_ROOT } from '../../../demo-server/src/manifests.ts'
 
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+export const ROOT = `${REPO_ROOT}/`
 export const MANIFEST_DIR = 'manifests'
 
 export interface Doc {
@@ -15,25 +14,16 @@ export interface Doc {
 }
 
 export function manifestFiles(): string[] {
-  return readdirSync(ROOT + MANIFEST_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => `${MANIFEST_DIR}/${f}`)
+  return manifestFilesIn(REPO_ROOT, MANIFEST_DIR)
 }
 
-/** Parses every document of a YAML text; throws on any YAML error or warning. */
+/** Every document of a YAML text; throws on any YAML error or warning. */
 export function parseDocs(text: string, file: string): Doc[] {
-  return parseAllDocuments(text, { strict: true, uniqueKeys: true })
-    .map((d, index) => {
-      if (d.errors.length > 0) throw new Error(`${file} doc ${index}: ${d.errors.map((e) => e.message).join('; ')}`)
-      if (d.warnings.length > 0) throw new Error(`${file} doc ${index}: ${d.warnings.map((e) => e.message).join('; ')}`)
-      return { file, index, obj: d.toJS() }
-    })
-    .filter((d) => d.obj !== null && d.obj !== undefined)
+  return parseManifestText(text, file).map((d) => ({ file: d.file, index: d.index, obj: d.object }))
 }
 
 export function loadDocs(file: string): Doc[] {
-  return parseDocs(readFileSync(ROOT + file, 'utf8'), file)
+  return readManifestDocs(REPO_ROOT, [file]).map((d) => ({ file: d.file, index: d.index, obj: d.object }))
 }
 
 export function allDocs(): Doc[] {
@@ -88,36 +78,4 @@ export function libShConstants(): Record<string, string> {
   const out: Record<string, string> = {}
   for (const m of text.matchAll(/^([A-Z][A-Z0-9_]*)=([^\s#]+)/gm)) out[m[1]!] = m[2]!
   return out
-}
-
-// ---- IPv4 helpers ----------------------------------------------------------------------------------------------
-
-export function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number)
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${ip}`)
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0
-}
-
-export function parseCidr(cidr: string): { base: number; bits: number } {
-  const [ip, bitsText] = cidr.split('/')
-  const bits = Number(bitsText)
-  if (!ip || !Number.isInteger(bits) || bits < 0 || bits > 32) throw new Error(`not an IPv4 CIDR: ${cidr}`)
-  const base = ipToInt(ip)
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
-  if ((base & mask) >>> 0 !== base) throw new Error(`host bits set in ${cidr}`)
-  return { base, bits }
-}
-
-export function cidrContains(cidr: string, ip: string): boolean {
-  const { base, bits } = parseCidr(cidr)
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
-  return ((ipToInt(ip) & mask) >>> 0) === base
-}
-
-export function cidrsOverlap(a: string, b: string): boolean {
-  const A = parseCidr(a)
-  const B = parseCidr(b)
-  const bits = Math.min(A.bits, B.bits)
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
-  return ((A.base & mask) >>> 0) === ((B.base & mask) >>> 0)
 }

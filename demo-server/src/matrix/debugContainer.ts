@@ -10,9 +10,11 @@
 //
 // Added through the pods/ephemeralcontainers subresource (CoreV1Api.patchNamespacedPodEphemeralcontainers), which
 // client-node v2 sends as a JSON patch (application/json-patch+json, its first listed media type).
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CoreV1Api } from '@kubernetes/client-node'
 import type { KubeConfig, V1ContainerStatus, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node'
-import { describeClusterError } from '../cluster.ts'
+import { abortable } from '../kube/clients.ts'
+import { describeClusterError } from '../kube/cluster.ts'
 
 export const DEBUG_CONTAINER = 'reach-probe'
 
@@ -60,13 +62,10 @@ function nextName(pod: V1Pod): string {
   for (let i = 2; ; i++) if (!taken.has(`${DEBUG_CONTAINER}-${i}`)) return `${DEBUG_CONTAINER}-${i}`
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
-  })
-
-/** Makes sure `pod` has a running debug container; waits up to `waitMs` for the image to start. */
+/**
+ * Makes sure `pod` has a running debug container; waits up to `waitMs` for the image to start. Every request and the
+ * poll's sleep end with `signal`.
+ */
 export async function ensureDebugContainer(
   kc: KubeConfig,
   pod: V1Pod,
@@ -74,7 +73,7 @@ export async function ensureDebugContainer(
 ): Promise<DebugReady> {
   const namespace = pod.metadata?.namespace ?? ''
   const name = pod.metadata?.name ?? ''
-  const core = kc.makeApiClient(CoreV1Api)
+  const core = abortable(kc, CoreV1Api, options.signal)
   let current = pod
   let added = false
   try {
@@ -105,7 +104,7 @@ export async function ensureDebugContainer(
         const why = waiting ? `${waiting.reason ?? 'waiting'}${waiting.message ? `: ${waiting.message}` : ''}` : 'not started'
         return { ok: false, message: `debug container ${found.name} in ${name} is not running after ${options.waitMs / 1000} s (${why})` }
       }
-      await sleep(options.pollMs ?? 500, options.signal)
+      await sleep(options.pollMs ?? 500, undefined, { signal: options.signal })
       current = await core.readNamespacedPod({ name, namespace })
       const s = statusOf(current, found.name)
       if (s?.state?.terminated) return { ok: false, message: `debug container ${found.name} in ${name} ended: ${s.state.terminated.reason ?? 'terminated'}` }
@@ -113,6 +112,7 @@ export async function ensureDebugContainer(
     }
     return { ok: true, container: found.name, added }
   } catch (error) {
+    if (options.signal.aborted) return { ok: false, message: 'cancelled' }
     return { ok: false, message: `could not add the debug container to ${namespace}/${name}: ${describeClusterError(error).message}` }
   }
 }

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { KubeConfig, VersionApi } from '@kubernetes/client-node'
-import type { ClusterHealth, FailureKind } from './protocol.ts'
+import type { ClusterHealth, FailureKind } from '../protocol.ts'
+import { abortable } from './clients.ts'
 
 export interface ClusterAccess {
   /** null when there is no kubeconfig at all: the deck runs offline (replays only) */
@@ -55,30 +56,22 @@ export async function checkHealth(access: ClusterAccess, timeoutMs = 3000): Prom
     return { ...base, mode: 'offline', version: null, reachable: false, message: `offline: no cluster — ${access.problem}` }
   }
   try {
-    const api = access.kubeConfig.makeApiClient(VersionApi)
-    const info = await withTimeout(api.getCode(), timeoutMs, `the API server did not answer within ${timeoutMs} ms`)
+    const info = await abortable(access.kubeConfig, VersionApi, AbortSignal.timeout(timeoutMs)).getCode()
     return { ...base, mode: 'live', version: info.gitVersion, reachable: true, message: `live: ${access.context} (${info.gitVersion})` }
   } catch (error) {
-    const { message } = describeClusterError(error)
+    const { message } = describeClusterError(error, timeoutMs)
     return { ...base, mode: 'offline', version: null, reachable: false, message: `offline: ${message}` }
   }
 }
 
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(message)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-export class TimeoutError extends Error {
-  override name = 'TimeoutError'
-}
-
-/** Turns whatever client-node threw into a failure kind and a sentence a presenter can read aloud. */
-export function describeClusterError(error: unknown): { kind: FailureKind; message: string } {
-  if (error instanceof TimeoutError) return { kind: 'timeout', message: error.message }
+/**
+ * Turns whatever client-node threw into a failure kind and a sentence a presenter can read aloud. A request ended by
+ * an `AbortSignal.timeout(ms)` says so (pass `timeoutMs` to name the limit).
+ */
+export function describeClusterError(error: unknown, timeoutMs?: number): { kind: FailureKind; message: string } {
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return { kind: 'timeout', message: timeoutMs === undefined ? 'the API server did not answer in time' : `the API server did not answer within ${timeoutMs} ms` }
+  }
   const e = error as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string; message?: string } }
   const status = typeof e.code === 'number' ? e.code : httpStatusFromMessage(e.message)
   if (status !== undefined) {

@@ -1,17 +1,20 @@
-// The reachability matrix of the lab (issue 4, parts 3 and 4): every source × every destination, expected (the
-// policy engine on what is live in the cluster) beside observed (a real probe), and the policy steps that re-run it.
+// The reachability matrix of the lab: every source × every destination, expected (the policy engine on what is live
+// in the cluster) beside observed (a real probe), once per demo moment (before any policy step, after each one).
 //
 // Rows: the six bookinfo pods (probed from an ephemeral busybox container: their images carry no reliable client),
 // the two alpine pods (busybox wget in their own container), the two outside clients (curl, through docker / multipass).
 // Columns: the four bookinfo Services on 9080, and the cluster DNS (kube-dns, 53/UDP).
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { HOST_PROGRAMS } from './types.ts'
-import type { Action, ApplyAction, DeleteAction, MatrixSource, MatrixTarget, ProbeMatrixAction } from './types.ts'
-import { LAB, matrixAfterSteps, POLICY_STEPS, policyApply, policyDelete } from './demo.ts'
+import { HOST_PROGRAMS } from '../host/programs.ts'
+import { parseLabelSelectorText } from '../policy/labelSelector.ts'
+import { LAB } from './lab.ts'
+import { matrixAfterSteps, POLICY_STEPS, REACH_MATRIX_ID } from './policySteps.ts'
+import { onOutsideClient } from './probes.ts'
+import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from './types.ts'
 
-export const MATRIX_ID = 'reach-matrix'
 export const DEBUG_IMAGE = 'docker.io/library/busybox:1.36'
+export const PROBE_TIMEOUT_SECONDS = 2
 
 const bookinfo = (id: string, label: string, selector: string): MatrixSource => ({
   id, label, group: 'bookinfo', pod: { namespace: LAB.namespace, selector, via: 'debug' },
@@ -31,7 +34,7 @@ export const MATRIX_SOURCES: MatrixSource[] = [
     label: `host1 · ${LAB.host1Ip}`,
     group: 'outside',
     // host1 is the outside network's BGP router: it learns the pod blocks too, so it can aim at pod addresses
-    outside: { ip: LAB.host1Ip, argv: { kind: ['docker', 'exec', 'host1'], vms: ['multipass', 'exec', 'host1', '--'] }, reaches: 'external-and-pods' },
+    outside: { ip: LAB.host1Ip, argv: onOutsideClient('host1', []), reaches: 'external-and-pods' },
   },
   {
     id: 'other-range',
@@ -39,7 +42,7 @@ export const MATRIX_SOURCES: MatrixSource[] = [
     group: 'outside',
     outside: {
       ip: LAB.otherIp,
-      argv: { kind: ['docker', 'exec', 'host2'], vms: ['multipass', 'exec', 'host1', '--'] },
+      argv: { kind: onOutsideClient('host2', []).kind, vms: onOutsideClient('host1', []).vms },
       curlArgs: { vms: ['--interface', LAB.otherIp] },
       reaches: 'external',
       unprobed: `not probed: ${LAB.otherIp} has a route to the LoadBalancer range only, not to pod addresses (a timeout would be routing, not policy)`,
@@ -59,10 +62,9 @@ export const MATRIX_TARGETS: MatrixTarget[] = [
   { id: 'dns', label: 'kube-dns:53', kind: 'dns', namespace: 'kube-system', service: 'kube-dns', selector: 'k8s-app=kube-dns', port: 53, protocol: 'UDP' },
 ]
 
-export const PROBE_TIMEOUT_SECONDS = 2
-
+/** The summary matrix (every policy step applied); each demo moment's matrix is a copy of it. */
 export const reachMatrix: ProbeMatrixAction = {
-  id: MATRIX_ID,
+  id: REACH_MATRIX_ID,
   title: 'Who reaches whom: expected (engine on the live policies) vs observed (a probe per cell)',
   kind: 'probe-matrix',
   sources: MATRIX_SOURCES,
@@ -76,18 +78,10 @@ export const reachMatrix: ProbeMatrixAction = {
   policyStepsApplied: POLICY_STEPS.length,
   // reads dev1, default, kube-system; execs in dev1 and default; adds the debug container to dev1's bookinfo pods
   namespaces: [LAB.namespace, LAB.otherNamespace, 'kube-system'],
-  kubectl: `kubectl exec -n dev1 <pod> -c reach-probe -- timeout ${PROBE_TIMEOUT_SECONDS + 1} wget -q -T ${PROBE_TIMEOUT_SECONDS} -O /dev/null http://<service>.dev1.svc.cluster.local:9080/   # every cell at once`,
   timeoutMs: 120_000,
 }
 
-// ---- the policy steps, each re-running the matrix when it succeeds ----------------------------------------------
-
-// The steps themselves are demo.ts's `policy-<step>-apply` / `-delete` actions, each with `then: 'reach-matrix'`.
-export const stepApplyId = (step: string): string => `policy-${step}-apply`
-export const stepRemoveId = (step: string): string => `policy-${step}-delete`
-export const policyStepActions: Array<ApplyAction | DeleteAction> = [...policyApply, ...policyDelete]
-
-/** The same matrix at each earlier moment of the demo: before any policy (0), then after steps 1…5 (after 6: reachMatrix). */
+/** The same matrix at each earlier moment of the demo: before any policy (0), then after steps 1…5. */
 export const stepMatrices: ProbeMatrixAction[] = POLICY_STEPS.map((_, n) => ({
   ...reachMatrix,
   id: matrixAfterSteps(n),
@@ -95,8 +89,7 @@ export const stepMatrices: ProbeMatrixAction[] = POLICY_STEPS.map((_, n) => ({
   policyStepsApplied: n,
 }))
 
-export { matrixAfterSteps }
-export const matrixActions: Action[] = [...stepMatrices, reachMatrix]
+export const matrixActions: ProbeMatrixAction[] = [...stepMatrices, reachMatrix]
 
 // ---- validation (called by the Catalog at start-up) ---------------------------------------------------------------
 
@@ -106,6 +99,13 @@ const ID = /^[a-z0-9][a-z0-9-]{0,62}$/
 export function matrixProblems(action: ProbeMatrixAction, repoRoot: string): string[] {
   const problems: string[] = []
   const say = (m: string) => problems.push(`${action.id}: ${m}`)
+  const selectorProblem = (what: string, selector: string) => {
+    try {
+      parseLabelSelectorText(selector)
+    } catch (error) {
+      say(`${what}: ${(error as Error).message}`)
+    }
+  }
   if (action.sources.length === 0 || action.targets.length === 0) say('needs sources and targets')
   if (action.sources.length > 64 || action.targets.length > 32) say('at most 64 sources and 32 targets')
   for (const [what, list] of [['source', action.sources], ['target', action.targets]] as const) {
@@ -115,7 +115,10 @@ export function matrixProblems(action: ProbeMatrixAction, repoRoot: string): str
   }
   for (const s of action.sources) {
     if (!!s.pod === !!s.outside) say(`source ${s.id} must be either a pod or an outside client`)
-    if (s.pod && !action.namespaces.includes(s.pod.namespace)) say(`source ${s.id} is in ${s.pod.namespace}, which is not in its namespaces`)
+    if (s.pod) {
+      if (!action.namespaces.includes(s.pod.namespace)) say(`source ${s.id} is in ${s.pod.namespace}, which is not in its namespaces`)
+      selectorProblem(`source ${s.id}`, s.pod.selector)
+    }
     if (s.outside) {
       for (const lab of ['kind', 'vms'] as const) {
         if (!(HOST_PROGRAMS as readonly string[]).includes(s.outside.argv[lab][0])) say(`source ${s.id}: ${s.outside.argv[lab][0]} is not an allowed host program`)
@@ -127,6 +130,7 @@ export function matrixProblems(action: ProbeMatrixAction, repoRoot: string): str
     if (!action.namespaces.includes(t.namespace)) say(`target ${t.id} is in ${t.namespace}, which is not in its namespaces`)
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(t.service)) say(`target ${t.id}: "${t.service}" is not a Service name`)
     if (t.kind === 'dns' && t.protocol !== 'UDP') say(`target ${t.id}: DNS probes use UDP`)
+    selectorProblem(`target ${t.id}`, t.selector)
   }
   if (!(Number.isInteger(action.probeTimeoutSeconds) && action.probeTimeoutSeconds >= 1 && action.probeTimeoutSeconds <= 30)) say('probeTimeoutSeconds must be a whole number within [1, 30]')
   if (!(Number.isInteger(action.concurrency) && action.concurrency >= 1 && action.concurrency <= 128)) say('concurrency must be within [1, 128]')

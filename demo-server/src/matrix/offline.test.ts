@@ -1,0 +1,68 @@
+// The expectation a matrix shows before any run: the engine on manifests/, per demo moment, as matrix lines the deck
+// reads. With every step applied it is the lab's least privilege, cell by cell (the flows declared once in
+// test/support/leastPrivilege.ts).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { reachMatrix, stepMatrices } from '../catalog/matrices.ts'
+import { REPO_ROOT } from '../manifests.ts'
+import { intendedMatrixCells } from '../../../test/support/leastPrivilege.ts'
+import { probePlan } from './model.ts'
+import { offlineExpectation } from './offline.ts'
+import { readMatrix } from './reachability.ts'
+import type { Reachability } from './reachability.ts'
+import { printReachability } from './truthTable.ts'
+
+const offline = (action = reachMatrix, root = REPO_ROOT): Reachability => {
+  const reader = readMatrix(offlineExpectation(action, root))
+  assert.equal(reader.rejected, 0, 'every line passes the deck’s schema')
+  assert.ok(reader.reachability, 'a matrix header')
+  return reader.reachability
+}
+const expectedAt = (r: Reachability, from: string, to: string) => r.cell(from, to)?.opinions.expected?.verdict
+
+test('an unreadable manifests folder gives every cell "unknown" with the reason, not a crash', () => {
+  const e = offline({ ...reachMatrix, manifestsDir: 'no-such-dir' })
+  assert.ok([...e.cells.values()].every((c) => c.opinions.expected?.verdict === 'unknown'))
+  assert.match(e.header.expected.notes[0] ?? '', /could not read no-such-dir/)
+})
+
+test('outside clients: DNS is never probed; the other range only at the LoadBalancer', () => {
+  const [host1, other] = reachMatrix.sources.filter((s) => s.outside)
+  const [productpage, details, , , dns] = reachMatrix.targets
+  assert.equal(probePlan(host1!, productpage!).probed, true)
+  assert.equal(probePlan(host1!, details!).probed, true)
+  assert.equal(probePlan(host1!, dns!).probed, false)
+  assert.equal(probePlan(other!, productpage!).probed, true)
+  assert.equal(probePlan(other!, details!).probed, false)
+  assert.equal(probePlan(reachMatrix.sources[0]!, dns!).probed, true)
+})
+
+test('offline: the engine on manifests/ gives exactly the intended flows', () => {
+  const e = offline()
+  assert.equal(e.header.expected.source, 'manifests')
+  assert.match(e.header.expected.notes[0] ?? '', /not read from a cluster/)
+  const cells = [...e.cells.values()]
+  const allowed = cells.filter((c) => c.opinions.expected?.verdict === 'allowed').map((c) => `${c.from}→${c.to}`).sort()
+  const dnsFromPods = reachMatrix.sources.filter((s) => s.pod).map((s) => `${s.id}→dns`)
+  const outsideDns = reachMatrix.sources.filter((s) => s.outside).map((s) => `${s.id}→dns`) // not probed; kube-system has no policy
+  // the alpine of "default" has no policy; only dev1 is locked down: it still reaches CoreDNS, nothing of bookinfo
+  assert.deepEqual(allowed, [...intendedMatrixCells(), ...dnsFromPods, ...outsideDns].sort(), printReachability(e))
+  assert.ok(cells.every((c) => c.opinions.expected?.verdict === 'allowed' || c.opinions.expected?.verdict === 'denied'), 'no mixed or unknown cell in the lab')
+  assert.match(e.cell('productpage', 'productpage')?.opinions.expected?.reason ?? '', /hairpin/)
+  assert.match(e.cell('host1', 'productpage')?.opinions.expected?.reason ?? '', /LoadBalancer 198\.19\.48\.10:80/)
+  assert.equal(e.rows.length, 10)
+  assert.equal(e.cols.length, 5)
+  assert.equal(e.cell('other-range', 'details')?.unprobed !== undefined, true)
+})
+
+test('each demo moment has its own offline expectation: nothing denied before the first step, least privilege after the last', () => {
+  const before = offline(stepMatrices[0])
+  assert.equal(expectedAt(before, 'alpine-default', 'productpage'), 'allowed', 'open baseline')
+  assert.equal(expectedAt(before, 'ratings', 'productpage'), 'allowed')
+  const after = offline(reachMatrix)
+  assert.equal(expectedAt(after, 'alpine-default', 'productpage'), 'denied')
+  assert.equal(expectedAt(after, 'ratings', 'productpage'), 'denied')
+  const step1 = offline(stepMatrices[1])
+  assert.equal(expectedAt(step1, 'productpage', 'details'), 'denied', 'default deny alone breaks the app')
+  assert.match(step1.header.expected.notes.join(' '), /policy steps 1–1 applied/)
+})

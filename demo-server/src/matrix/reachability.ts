@@ -1,0 +1,135 @@
+// Expected vs observed, as the Kubernetes netpol e2e suite holds them (reachability.go): every cell in one shape — a
+// connection (policy/truthTable.ts's vocabulary) with one opinion per party — so comparing them is one loop. The server
+// counts its summary with it; <ProbeMatrix> draws from it. No Node modules.
+import type { Connection } from '../policy/truthTable.ts'
+import { LineReader } from './wire.ts'
+import type { HeaderLine, MatrixCol, MatrixLine, MatrixRow, OpinionLine, OpinionSource, SummaryLine, Verdict } from './wire.ts'
+
+/** What one party says about a cell. */
+export type Opinion = Omit<OpinionLine, 'kind' | 'by' | 'from' | 'to'>
+
+export interface Cell extends Connection {
+  /** `from|to`: the cell's key (row id, column id) */
+  readonly key: string
+  readonly row: MatrixRow
+  readonly col: MatrixCol
+  /** why this cell is never probed; undefined when it is */
+  readonly unprobed: string | undefined
+  readonly opinions: Partial<Record<OpinionSource, Opinion>>
+}
+
+/** How a cell's opinions compare. */
+export type CellState = 'match' | 'mismatch' | 'error' | 'pending' | 'not-probed' | 'no-expectation'
+
+/** The parties whose opinion is compared with the expectation. */
+const COMPARED: readonly OpinionSource[] = ['observed']
+
+export const cellKey = (from: string, to: string): string => `${from}|${to}`
+
+const decided = (v: Verdict | undefined): v is 'allowed' | 'denied' => v === 'allowed' || v === 'denied'
+
+/** Every opinion but the expectation, against the expectation: the first disagreement, error or gap decides. */
+export function cellState(cell: Cell): CellState {
+  if (cell.unprobed !== undefined) return 'not-probed'
+  const expected = cell.opinions.expected?.verdict
+  let state: CellState = 'match'
+  for (const by of COMPARED) {
+    const opinion = cell.opinions[by]
+    if (!opinion) return 'pending'
+    if (opinion.verdict === 'error') state = 'error'
+    else if (!decided(expected)) state = state === 'match' ? 'no-expectation' : state
+    else if (opinion.verdict !== expected) return 'mismatch'
+  }
+  return state
+}
+
+export class Reachability {
+  readonly header: HeaderLine
+  /** row-major, as the table is drawn */
+  readonly cells = new Map<string, Cell>()
+  summary: SummaryLine | undefined
+
+  constructor(header: HeaderLine) {
+    this.header = header
+    const unprobed = new Map(header.unprobed.map((u) => [cellKey(u.from, u.to), u.note]))
+    for (const row of header.rows) {
+      for (const col of header.cols) {
+        const key = cellKey(row.id, col.id)
+        this.cells.set(key, { key, row, col, from: row.id, to: col.id, port: col.port, protocol: col.protocol, unprobed: unprobed.get(key), opinions: {} })
+      }
+    }
+  }
+
+  get rows(): MatrixRow[] {
+    return this.header.rows
+  }
+
+  get cols(): MatrixCol[] {
+    return this.header.cols
+  }
+
+  cell(from: string, to: string): Cell | undefined {
+    return this.cells.get(cellKey(from, to))
+  }
+
+  /** Records an opinion; false when it names no cell of this matrix. */
+  set(line: OpinionLine): boolean {
+    const cell = this.cells.get(cellKey(line.from, line.to))
+    if (!cell) return false
+    const { kind: _kind, by, from: _from, to: _to, ...opinion } = line
+    cell.opinions[by] = opinion
+    return true
+  }
+
+  /** One pass over every cell: how many were probed and seen, and which disagree or could not be checked. */
+  compare(): { probed: number; observed: number; mismatches: Cell[]; errors: Cell[]; states: Map<string, CellState> } {
+    const states = new Map<string, CellState>()
+    let probed = 0
+    let observed = 0
+    const mismatches: Cell[] = []
+    const errors: Cell[] = []
+    for (const cell of this.cells.values()) {
+      const state = cellState(cell)
+      states.set(cell.key, state)
+      if (state !== 'not-probed') probed++
+      if (cell.opinions.observed) observed++
+      if (state === 'mismatch') mismatches.push(cell)
+      if (state === 'error') errors.push(cell)
+    }
+    return { probed, observed, mismatches, errors, states }
+  }
+}
+
+/** Builds a Reachability from matrix lines as they arrive; a new header starts a new matrix. */
+export class MatrixReader {
+  reachability: Reachability | undefined
+  private readonly reader = new LineReader((line) => this.take(line))
+
+  get rejected(): number {
+    return this.reader.rejected
+  }
+
+  feed(text: string): void {
+    this.reader.feed(text)
+  }
+
+  end(): void {
+    this.reader.end()
+  }
+
+  private take(line: MatrixLine): void {
+    if (line.kind === 'matrix') this.reachability = new Reachability(line)
+    else if (!this.reachability) this.reader.rejected++
+    else if (line.kind === 'opinion') {
+      if (!this.reachability.set(line)) this.reader.rejected++
+    } else this.reachability.summary = line
+  }
+}
+
+/** Every matrix line of a finished text at once. */
+export function readMatrix(text: string): MatrixReader {
+  const reader = new MatrixReader()
+  reader.feed(text)
+  reader.end()
+  return reader
+}
