@@ -148,7 +148,7 @@ test('pending: a staged deny at the destination shows beside the enforced allow'
   assert.equal(r?.enforced?.text, 'profile kns.dev1 › Allow')
   assert.equal(r?.pending?.verdict, 'deny')
   assert.equal(r?.pending?.decidedBy, 'destination')
-  assert.equal(r?.pending?.hit.text, 'tier default › end of tier (selected by dev1/default-deny) › Deny')
+  assert.equal(r?.pending?.hit.text, 'tier default › end of tier (selected by staged dev1/default-deny) › Deny')
 })
 
 test('pending: an allow needs the pending trace of every reporting side', () => {

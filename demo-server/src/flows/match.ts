@@ -134,7 +134,7 @@ export function hitView(h: PolicyHit): HitView {
   const tier = h.tier ? `tier ${h.tier} › ` : ''
   let what: string
   if (h.kind === 'EndOfTier') {
-    const by = trigger ? `${trigger.namespace ? `${trigger.namespace}/` : ''}${trigger.name}` : '?'
+    const by = trigger ? `${trigger.kind.startsWith('Staged') ? 'staged ' : ''}${trigger.namespace ? `${trigger.namespace}/` : ''}${trigger.name}` : '?'
     what = `end of tier (selected by ${by})`
   } else if (h.kind === 'Profile') {
     what = `profile ${h.name}`
@@ -325,8 +325,11 @@ function pendingVerdict(cell: FlowCell, src: SideVerdict | undefined, dst: SideV
 
 // ---- comparing with the policy engine ----------------------------------------------------------------------------
 
+/** A hit as it travels: HitView, or its line on the wire (matrix/wire.ts hitLine), where the kind is plain text. */
+export type HitLike = Pick<HitView, 'tier' | 'name' | 'namespace' | 'action' | 'ruleIndex' | 'text'> & { kind: string }
+
 /** The engine's name for the policy of a hit (demo-server/src/policy/compiled.ts CompiledPolicy.id), if it has one. */
-export function engineId(hit: Pick<HitView, 'kind' | 'name' | 'namespace'>): string | undefined {
+export function engineId(hit: Pick<HitLike, 'kind' | 'name' | 'namespace'>): string | undefined {
   switch (hit.kind) {
     case 'CalicoNetworkPolicy':
       return `${hit.namespace}/${hit.name}`
@@ -359,7 +362,7 @@ export interface EngineSide {
  * Do the engine and Calico name the same decision for one side? Same action, and the same policy and rule (or the
  * same end of tier, or both a profile). `detail` says what differs.
  */
-export function sameDecision(engine: EngineSide, calico: HitView): { same: boolean; detail: string } {
+export function sameDecision(engine: EngineSide, calico: HitLike): { same: boolean; detail: string } {
   const calicoAllows = calico.action === 'Allow'
   if (engine.allowed !== calicoAllows) return { same: false, detail: `the engine ${engine.allowed ? 'allows' : 'denies'}, Calico ${calicoAllows ? 'allowed' : 'denied'}` }
   if (calico.kind === 'Profile') return engine.decidedBy === 'profile' ? { same: true, detail: 'both: the namespace profile' } : { same: false, detail: `Calico: ${calico.text}; engine: ${engine.policy ?? engine.decidedBy}` }

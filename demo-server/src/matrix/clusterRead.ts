@@ -1,6 +1,7 @@
 // What a matrix run reads from the cluster, through client-node, each request carrying the run's signal: the pods of
 // the matrix's namespaces (the probes leave from them), and the engine's inputs — namespaces, service accounts,
-// networking.k8s.io/v1 NetworkPolicies, projectcalico.org/v3 Tiers, (Global)NetworkPolicies and (Global)NetworkSets.
+// networking.k8s.io/v1 NetworkPolicies, projectcalico.org/v3 Tiers, (Global)NetworkPolicies, (Global)NetworkSets and
+// the three staged policy kinds.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node'
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node'
 import type { ProbeMatrixAction } from '../catalog/types.ts'
@@ -75,7 +76,9 @@ export async function readEngineInputs(kc: KubeConfig, action: ProbeMatrixAction
       Promise.all(namespaces.map((namespace) => core.listNamespacedServiceAccount({ namespace }))),
       custom.listClusterCustomObject({ group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies' }) as Promise<RawList>,
     ])
-    const plurals: Array<[string, string]> = [['tiers', 'Tier'], ['globalnetworksets', 'GlobalNetworkSet'], ['networksets', 'NetworkSet'], ['globalnetworkpolicies', 'GlobalNetworkPolicy'], ['networkpolicies', 'NetworkPolicy']]
+    const plurals: Array<[string, string]> = [['tiers', 'Tier'], ['globalnetworksets', 'GlobalNetworkSet'], ['networksets', 'NetworkSet'], ['globalnetworkpolicies', 'GlobalNetworkPolicy'], ['networkpolicies', 'NetworkPolicy'],
+      // staged policies change no verdict but the pending one (policy/staged.ts), which the matrix shows beside Calico's
+      ['stagedglobalnetworkpolicies', 'StagedGlobalNetworkPolicy'], ['stagednetworkpolicies', 'StagedNetworkPolicy'], ['stagedkubernetesnetworkpolicies', 'StagedKubernetesNetworkPolicy']]
     const calicoLists = await Promise.all(plurals.map(async ([plural, kind]) => {
       try {
         const list = (await custom.listClusterCustomObject({ group: 'projectcalico.org', version: 'v3', plural })) as RawList

@@ -5,6 +5,7 @@ import type { KubeConfig, V1Pod } from '@kubernetes/client-node'
 import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
 import type { Lab } from '../host/programs.ts'
 import { matchesLabelSelectorText } from '../policy/labelSelector.ts'
+import { addCalicoOpinions } from './calicoOpinion.ts'
 import { listMatrixPods, readEngineInputs } from './clusterRead.ts'
 import { expectation } from './expectation.ts'
 import { endpointsOf, probePlan, sourcePods } from './model.ts'
@@ -109,6 +110,7 @@ export async function runMatrix(kc: KubeConfig, action: ProbeMatrixAction, ctx: 
   }))
   await expected
   signal.throwIfAborted()
+  await addCalicoOpinions(kc, action, { pods, found, t0, write, info: out.info, signal })
 
   const { mismatches } = reachability!.compare()
   const count = (v: OpinionLine['verdict']) => observed.filter((o) => o.verdict === v).length

@@ -12,6 +12,7 @@ import type { Run } from '../protocol.ts'
 import type { RunStore } from '../runStore.ts'
 import { applyOrDelete } from './apply.ts'
 import { runExec } from './exec.ts'
+import { runFlows } from './flows.ts'
 import { runHost } from './host.ts'
 import type { Outcome, Sink } from './outcome.ts'
 import { runRollout } from './rollout.ts'
@@ -139,6 +140,8 @@ export class Runner {
       case 'probe-matrix':
         await runMatrix(kc, action, { lab: this.catalog.lab, out: sink, signal })
         return { status: 'succeeded', exitCode: 0 }
+      case 'flows':
+        return runFlows(kc, action, sink, signal)
     }
   }
 }
