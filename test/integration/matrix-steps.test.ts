@@ -63,7 +63,7 @@ test('the step actions chain to the matrix; the catalog refuses a `then` that na
     assert.equal(a.then, a.kind === 'apply' ? matrixAfterSteps(step.number) : matrixAfterSteps(step.number - 1), a.id)
   }
   assert.equal(policyStepActions.length, 2 * policySteps.length, 'an apply and a remove per step')
-  assert.equal(matrixAfterSteps(6), reachMatrix.id, 'after the last step: the summary matrix')
+  assert.equal(matrixAfterSteps(policySteps.length), reachMatrix.id, 'after the last step: the summary matrix')
   const bad: Action = { ...policyStepActions[0]!, then: 'no-such-action' }
   assert.throws(() => new Catalog([matrix, bad], REPO), /then "no-such-action" must name another action/)
   assert.throws(() => new Catalog([{ ...bad, then: bad.id }], REPO), /must name another action/)

@@ -1,6 +1,6 @@
 // Calico's own account of the lab's traffic: its flow logs, read from whisker-backend through a port-forward to the
 // whisker pod (flows/reader.ts). A live watch for the staged step, a look back after the policies.
-import { AGGREGATION_SECONDS, FELIX_FLUSH_SECONDS, WHISKER_NAMESPACE } from '../flows/whiskerApi.ts'
+import { AGGREGATION_SECONDS, WHISKER_NAMESPACE } from '../flows/whiskerApi.ts'
 import { LAB } from './lab.ts'
 import type { FlowsAction } from './types.ts'
 
@@ -55,7 +55,7 @@ export function flowsProblems(action: FlowsAction): string[] {
   if (!(Number.isInteger(action.maxRecords) && action.maxRecords >= 1 && action.maxRecords <= 5000)) say('maxRecords must be within [1, 5000]')
   if (action.mode === 'stream') {
     const d = action.durationSeconds
-    if (d === undefined || !(Number.isInteger(d) && d >= AGGREGATION_SECONDS + FELIX_FLUSH_SECONDS)) say('a stream needs durationSeconds, at least two flush intervals (30)')
+    if (d === undefined || !(Number.isInteger(d) && d >= 1)) say('a stream needs durationSeconds (whole seconds)')
     else if (d * 1000 + 20_000 > action.timeoutMs) say('timeoutMs leaves no room after durationSeconds (20 s to connect and close)')
   } else if (action.durationSeconds !== undefined) say('durationSeconds is for streams')
   return problems

@@ -1,5 +1,5 @@
 // Calico's flow logs (Goldmane through whisker-backend), read through client-node: the public API of this folder.
-export { collectCellFlows } from './collect.ts'
+export { collectCellFlows, settled } from './collect.ts'
 export type { Collected, CollectOptions } from './collect.ts'
 export { FlowsError, isFlowsError, PORT_FORWARD_COMMAND } from './errors.ts'
 export type { FlowsErrorKind } from './errors.ts'

@@ -6,7 +6,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node'
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node'
 import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
-import { collectCellFlows, FlowsError, WhiskerFlowsReader } from '../flows/index.ts'
+import { collectCellFlows, FlowsError, settled, WhiskerFlowsReader } from '../flows/index.ts'
 import type { CellFlowResult, CellPod, FlowCell, HitView, SideVerdict } from '../flows/index.ts'
 import { abortable } from '../kube/clients.ts'
 import { describeClusterError } from '../kube/cluster.ts'
@@ -67,7 +67,16 @@ function backendsOf(pods: readonly V1Pod[], target: MatrixTarget): CellPod[] {
     .map(cellPod)
 }
 
-interface Probed { source: MatrixSource; target: MatrixTarget; cell: FlowCell }
+interface Probed {
+  source: MatrixSource
+  target: MatrixTarget
+  cell: FlowCell
+  /**
+   * the source pod is one of the target's backends: its probe may come back to itself, which kube-proxy masquerades
+   * (the destination's record then names the node's address, not this pod), so the source's record may be all there is
+   */
+  hairpin: boolean
+}
 
 /**
  * The probed cells as the matcher takes them. A cell names the port its backends receive: flow logs carry the port
@@ -94,6 +103,7 @@ export function flowCells(action: ProbeMatrixAction, ctx: Pick<CalicoOpinionCont
       out.push({
         source,
         target,
+        hairpin: !!from.pod && backends.some((b) => b.namespace === from.namespace && b.pod === from.pod),
         cell: {
           key: `${source.id}|${target.id}`,
           from,
@@ -130,8 +140,10 @@ function sideLine(s: SideVerdict): NonNullable<CalicoView['source']> {
   }
 }
 
+const HAIRPIN = "a pod reaching its own Service: kube-proxy masquerades the hairpin, so the destination's record names the node's address, not this pod; Calico's record of the source's egress is all there is"
+
 /** One cell's Calico opinion, as a matrix line. */
-export function calicoLine(probed: Pick<Probed, 'source' | 'target'>, r: CellFlowResult): OpinionLine {
+export function calicoLine(probed: Pick<Probed, 'source' | 'target' | 'hairpin'>, r: CellFlowResult): OpinionLine {
   const view: CalicoView = {
     state: r.state,
     ...(r.decidedBy ? { decidedBy: r.decidedBy } : {}),
@@ -157,12 +169,10 @@ export function calicoLine(probed: Pick<Probed, 'source' | 'target'>, r: CellFlo
     to: probed.target.id,
     verdict: r.verdict === 'allow' ? 'allowed' : r.verdict === 'deny' ? 'denied' : 'unknown',
     evidence: r.state,
-    reason: r.note.slice(0, 4000),
+    reason: (probed.hairpin && r.state === 'partial' ? `${HAIRPIN} — ${r.note}` : r.note).slice(0, 4000),
     calico: view,
   }
 }
-
-const settled = (r: CellFlowResult): boolean => r.state === 'allowed' || r.state === 'denied' || r.state === 'conflict' || r.state === 'ambiguous'
 
 /**
  * After the probes: Calico's opinion on every probed cell, written as it settles (the run's one hook into flow logs).
@@ -192,6 +202,8 @@ export async function addCalicoOpinions(kc: KubeConfig, action: ProbeMatrixActio
     written.set(r.key, text)
     ctx.write(line)
   }
+  /** a cell has its answer, or all the answer it can get */
+  const done = (r: CellFlowResult): boolean => settled(r) || (r.state === 'partial' && byKey.get(r.key)?.hairpin === true)
   ctx.info(`waiting for flow logs: Felix flushes every 15 s, Goldmane files flows in 15 s buckets (up to ${flowLogs.deadlineSeconds} s)\n`)
   try {
     const collected = await collectCellFlows(new WhiskerFlowsReader(kc), probed.map((p) => p.cell), {
@@ -199,12 +211,13 @@ export async function addCalicoOpinions(kc: KubeConfig, action: ProbeMatrixActio
       deadlineMs: flowLogs.deadlineSeconds * 1000,
       pollMs: flowLogs.pollSeconds * 1000,
       signal,
+      isSettled: done,
       onProgress: (results, waiting) => {
-        for (const r of results) if (settled(r) || !waiting) write(r)
-        if (waiting) ctx.info(`waiting for flow logs: ${results.filter(settled).length}/${results.length} cells have Calico's answer\n`)
+        for (const r of results) if (done(r) || !waiting) write(r)
+        if (waiting) ctx.info(`waiting for flow logs: ${results.filter(done).length}/${results.length} cells have Calico's answer\n`)
       },
     })
-    const missing = collected.results.filter((r) => !settled(r)).length
+    const missing = collected.results.filter((r) => !done(r)).length
     ctx.info(`flow logs: ${collected.results.length - missing}/${collected.results.length} cells have Calico's answer after ${collected.reads} read${collected.reads === 1 ? '' : 's'} of whisker pod ${collected.list.pod}${missing ? `; ${missing} without a complete record by the deadline` : ''}\n`)
   } catch (error) {
     signal.throwIfAborted()
