@@ -13,6 +13,7 @@ import type { FakeKube } from '../fakeKube/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { labExecHandler, labPolicies, standInDocker, timedOutScript } from '../support/matrixLab.ts'
+import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
 
@@ -26,7 +27,7 @@ const savedPath = process.env.PATH
 before(async () => {
   process.env.PATH = `${standInDocker()}:${savedPath}` // the demo server runs in this process
   deck = await startDeck({ token: 'matrix-browser-token-0123456789', demoPort: await freePort(), entry })
-  // every lab policy but step 3 (details), which the slide's PolicyStep applies
+  // every lab policy but the details step, which the slide's PolicyStep applies
   fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny', 'productpage', 'reviews', 'ratings', 'outside-range'])] })
   // denied probes take a while (they wait out their timeout); one cell disagrees with the policies
   fake.onExec(labExecHandler({
@@ -34,7 +35,7 @@ before(async () => {
     allowedMs: 20,
     override: (row, col) => {
       if (row === 'alpine-default' && col === 'ratings') return { steps: [{ delayMs: 20 }], exitCode: 0 }
-      // productpage → details connects only once step 3 (details' ingress) is in the cluster
+      // productpage → details connects only once the details step (details' ingress) is in the cluster
       const step3 = fake.objects().some((o) => (o as { metadata: { name: string }; apiVersion: string }).apiVersion === 'projectcalico.org/v3' && (o as { metadata: { name: string } }).metadata.name === 'details')
       if (row === 'productpage' && col === 'details' && !step3) return timedOutScript(700)
       return undefined
@@ -53,12 +54,13 @@ after(async () => {
 })
 
 const count = (l: Locator) => l.count()
+const DETAILS = policyStep('details')!
 
 test('the matrix slide: expected from manifests first, then cells fill live, the mismatch marked, hover explains', async () => {
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const errors = watchErrors(page)
   await page.goto(`${deck.deckUrl}/demo-matrix`)
-  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix-step-3"]:visible').first()
+  const matrix = page.locator(`.slidev-page .probe-matrix[data-action="${DETAILS.matrix}"]:visible`).first()
   await matrix.waitFor({ timeout: 60_000 })
 
   // before any run: the engine on manifests/, labelled as such; no observation
@@ -90,7 +92,7 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   assert.equal(await count(matrix.locator('td[data-state="error"]')), 0, 'no probe failed to run')
   assert.equal(await count(matrix.locator('td[data-state="not-probed"]')), 5)
   assert.equal(await matrix.locator('td[data-cell="host1|productpage"]').getAttribute('data-observed'), 'allowed', 'host1 reaches the LoadBalancer')
-  // with step 3 not applied yet, productpage → details is denied by details' ingress (default deny): expected and seen
+  // with the details step not applied yet, productpage → details is denied by details' ingress (default deny): expected and seen
   const pd = matrix.locator('td[data-cell="productpage|details"]')
   assert.equal(await pd.getAttribute('data-expected'), 'denied')
 
@@ -114,7 +116,7 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   await code.getByText("selector: app == 'details'").waitFor()
   assert.ok(!(await code.innerText()).includes('# 52'), 'the file’s comment header is folded away')
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'no hidden text to the right')
-  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix-step-3"]:visible').first()
+  const matrix = page.locator(`.slidev-page .probe-matrix[data-action="${DETAILS.matrix}"]:visible`).first()
   const before = await matrix.getAttribute('data-run')
   assert.ok(before, 'the first test’s run is shown')
 
@@ -124,14 +126,14 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   await step.getByTestId('matrix-state').getByText(/matrix re-ran: 45 probes/).waitFor({ timeout: 20_000 })
   const after = await matrix.getAttribute('data-run')
   assert.ok(after && after !== before, 'a new matrix run is shown')
-  // the matrix now reads step 3 from the cluster: productpage → details is expected allowed, and seen so
+  // the matrix now reads the details step from the cluster: productpage → details is expected allowed, and seen so
   const pd = matrix.locator('td[data-cell="productpage|details"]')
   assert.equal(await pd.getAttribute('data-expected'), 'allowed')
   assert.equal(await pd.getAttribute('data-state'), 'match')
 
   // comments on demand, wrapped (never hidden to the right); the slide itself never overflows
   await step.getByTestId('comments').click()
-  await code.getByText(/^# 52 — Policy step 3/).waitFor()
+  await code.getByText(new RegExp(`^# 52 — Policy step ${DETAILS.number}`)).waitFor()
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'comments wrap')
   const layout = page.locator('.slidev-page .slidev-layout:visible').first()
   assert.ok(await layout.evaluate((el) => el.scrollHeight <= el.clientHeight + 2 && el.scrollWidth <= el.clientWidth + 2), 'the slide fits its canvas')

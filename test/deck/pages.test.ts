@@ -20,7 +20,10 @@ const pages = [...readFileSync(join(REPO_ROOT, 'slides.md'), 'utf8').matchAll(/^
 interface Use { file: string; component: string; attribute: string; id: string }
 /** Every `<Component attribute="id">` of the components that name the catalog. */
 function uses(text: string, file: string): Use[] {
-  return [...text.matchAll(/<(LiveRun|ProbeMatrix|PolicyStep|FlowLog)\b[^>]*?\b(action|step)="([^"]*)"/g)].map((m) => ({ file, component: m[1]!, attribute: m[2]!, id: m[3]! }))
+  const named = [...text.matchAll(/<(LiveRun|ProbeMatrix|PolicyStep|FlowLog)\b[^>]*?\b(action|step)="([^"]*)"/g)].map((m) => ({ file, component: m[1]!, attribute: m[2]!, id: m[3]! }))
+  // <PolicyStep … flows="id"/> draws a <FlowLog action="id"> under the step
+  const flows = [...text.matchAll(/<PolicyStep\b[^>]*?\bflows="([^"]*)"/g)].map((m) => ({ file, component: 'FlowLog', attribute: 'action', id: m[1]! }))
+  return [...named, ...flows]
 }
 const all = pages.flatMap((p) => uses(p.text, p.file))
 

@@ -131,6 +131,18 @@ test('a policy change just before the run: the verdict of the later bucket stand
   assert.equal(back?.state, 'conflict', 'the same bucket: nothing tells which came last')
 })
 
+test('one bucket, one action, two deciding policies: the action stands, no policy is named (nothing to compare)', () => {
+  const viaProfile = rec({ reporter: 'Dst', policies: { enforced: [h('Profile', 'kns.dev1', 'Allow', { namespace: '', tier: '' })], pending: null } })
+  const viaRule = rec({ reporter: 'Dst', policies: { enforced: [h('CalicoNetworkPolicy', 'details', 'Allow')], pending: null } })
+  const [r] = matchFlowsToCells([cell()], [viaProfile, viaRule])
+  assert.equal(r?.state, 'allowed')
+  assert.equal(r?.enforced, undefined)
+  assert.equal(r?.destination?.hitsDiffer, true)
+  assert.match(r?.note ?? '', /records of one 15 s bucket name different policies/)
+  const [later] = matchFlowsToCells([cell()], [{ ...viaProfile, ...{ start_time: iso(T - 15), end_time: iso(T) } }, viaRule])
+  assert.equal(later?.enforced?.name, 'details', 'in different buckets the newer one is named')
+})
+
 test('a policy change just before the run: a source denial newer than the destination\'s allow stands (denied at egress never reaches it)', () => {
   const allowed = (reporter: 'Src' | 'Dst') => rec({ reporter, at: T - 10, policies: { enforced: [h('Profile', 'kns.dev1', 'Allow', { namespace: '', tier: '' })], pending: null } })
   const denied = rec({ reporter: 'Src', action: 'Deny', at: T + 2, policies: { enforced: [h('EndOfTier', '', 'Deny', { namespace: '', rule_index: -1, trigger: trig('CalicoNetworkPolicy', 'default-deny') })], pending: null } })

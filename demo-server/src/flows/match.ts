@@ -74,6 +74,8 @@ export interface SideVerdict {
   pending?: { action: 'Allow' | 'Deny'; hit: HitView }
   /** older records of this reporter in the window that said the other action (before a policy change) */
   superseded?: number
+  /** records of its newest bucket name different deciding policies (a policy changed within it): none is named */
+  hitsDiffer?: boolean
   /** the end of its newest record */
   lastEnd: string
 }
@@ -191,7 +193,12 @@ function sideVerdict(records: readonly FlowRecord[], reporter: 'Src' | 'Dst'): S
     mine = newer
   }
   const newest = mine[0] as FlowRecord
-  const enforced = decidingHit(newest.policies.enforced)
+  // records of the newest bucket that agree on the action but name another deciding policy: a policy changed within
+  // that bucket, and nothing tells which trace this probe took — the action stands, the policy is not named
+  const hitKey = (h: PolicyHit | undefined): string => (h ? `${h.kind} ${h.namespace}/${h.name} ${h.rule_index}` : '')
+  const newestHit = hitKey(decidingHit(newest.policies.enforced))
+  const hitsDiffer = mine.some((r) => r.end_time === newest.end_time && hitKey(decidingHit(r.policies.enforced)) !== newestHit)
+  const enforced = hitsDiffer ? undefined : decidingHit(newest.policies.enforced)
   const pendingHit = decidingHit(newest.policies.pending)
   return {
     reporter,
@@ -199,6 +206,7 @@ function sideVerdict(records: readonly FlowRecord[], reporter: 'Src' | 'Dst'): S
     ...(enforced ? { enforced: hitView(enforced) } : {}),
     ...(pendingHit ? { pending: { action: pendingHit.action as 'Allow' | 'Deny', hit: hitView(pendingHit) } } : {}),
     ...(superseded > 0 ? { superseded } : {}),
+    ...(hitsDiffer ? { hitsDiffer } : {}),
     lastEnd: newest.end_time,
   }
 }
@@ -305,7 +313,8 @@ export function matchFlowsToCells(cells: readonly FlowCell[], records: readonly 
     }
     const sides = { ...(src ? { source: src } : {}), ...(dst ? { destination: dst } : {}) }
     const older = (src?.superseded ?? 0) + (dst?.superseded ?? 0)
-    const olderNote = older > 0 ? ` (${older} older record${older === 1 ? '' : 's'} in the window said otherwise: from before the last policy change)` : ''
+    const differ = src?.hitsDiffer || dst?.hitsDiffer ? ' (records of one 15 s bucket name different policies: one changed during it, so none is named)' : ''
+    const olderNote = `${differ}${older > 0 ? ` (${older} older record${older === 1 ? '' : 's'} in the window said otherwise: from before the last policy change)` : ''}`
     const pending = pendingVerdict(cell, src, dst)
     const withPending = pending ? { pending } : {}
     if (src?.action === 'Deny') {

@@ -2,7 +2,7 @@
 // API during a run (clusterRead.ts), or derived from manifests/ before any run (offline.ts).
 import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
 import { CaseError, Evaluator } from '../policy/index.ts'
-import type { ClusterModel, PolicySet, Pod, ProbeResult, Verdict as SideVerdict } from '../policy/index.ts'
+import type { ClusterModel, Decision, PolicySet, Pod, ProbeResult, Verdict as SideVerdict } from '../policy/index.ts'
 import { matchesLabelSelectorText } from '../policy/labelSelector.ts'
 import type { Packet, Peer } from '../policy/compiled.ts'
 import { matrixHeader } from './model.ts'
@@ -31,14 +31,14 @@ export const resourceName = (r: unknown): string => {
 function hairpin(evaluator: Evaluator, pod: Pod, target: MatrixTarget): ProbeResult {
   const self: Peer = { ip: pod.ipNumber, ipText: pod.ip, pod }
   const packet: Packet = { src: self, dst: self, protocol: target.protocol, port: target.port }
-  const egress = evaluator.verdict(pod, 'egress', packet)
-  const ingress = evaluator.verdict(pod, 'ingress', packet)
-  const allowed = egress.allowed && ingress.allowed
-  const why = !egress.allowed ? egress.reason : !ingress.allowed ? ingress.reason : `${egress.reason}; ${ingress.reason}`
-  return {
-    from: pod.key, to: pod.key, port: target.port, protocol: target.protocol, allowed, egress, ingress,
-    reason: `through its own Service (hairpin: out of the pod and back in, policed both ways): ${why}`,
+  const both = (e: Evaluator): Decision => {
+    const egress = e.verdict(pod, 'egress', packet)
+    const ingress = e.verdict(pod, 'ingress', packet)
+    const why = !egress.allowed ? egress.reason : !ingress.allowed ? ingress.reason : `${egress.reason}; ${ingress.reason}`
+    return { allowed: egress.allowed && ingress.allowed, egress, ingress, reason: `through its own Service (hairpin: out of the pod and back in, policed both ways): ${why}` }
   }
+  const pending = evaluator.pending()
+  return { from: pod.key, to: pod.key, port: target.port, protocol: target.protocol, ...both(evaluator), ...(pending ? { pendingDecision: both(pending) } : {}) }
 }
 
 /** One side of a decision without its prose. */
