@@ -267,9 +267,16 @@ test('flows steps: a list newest first, one record per line; the watch ends by i
     ...cellRecords('productpage', 'details', t - 40, { dst: { action: 'Allow', enforced: [allowBy('details', 0)] } }),
     ...cellRecords('alpine-dev1', 'productpage', t - 5, { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } }),
   ])
+  const before = lab.whisker.requests.length
   const list = await run(recent.id)
   assert.equal(list.exit.status, 'succeeded')
-  assert.match(list.run.command ?? '', /^kubectl port-forward -n calico-system service\/whisker 8081:8081 & curl -sG 'http:\/\/localhost:8081\/whisker-backend\/flows' -d startTimeGte=-180/)
+  // the shown command names the requests that ran: path, filters, how far back (relative to now, as curl would send it)
+  const shown = list.run.command ?? ''
+  assert.match(shown, /^kubectl port-forward -n calico-system service\/whisker 8081:8081 & curl -sG 'http:\/\/localhost:8081\/whisker-backend\/flows' -d startTimeGte=-210 /)
+  const sent = lab.whisker.requests.slice(before)
+  assert.deepEqual(sent.map((r) => r.path), ['/whisker-backend/flows', '/whisker-backend/flows'])
+  assert.deepEqual(sent.map((r) => r.query.filters).sort(), [...shown.matchAll(/filters=(\{[^']*\})'/g)].map((m) => m[1]).sort())
+  for (const r of sent) assert.ok(Math.abs(Number(r.query.startTimeGte) - (now() - 210)) <= 2, `startTimeGte ${r.query.startTimeGte} is 210 s back`)
   const rows = new FlowLineReader()
   rows.feed(stdout(list.run))
   assert.equal(rows.rejected, 0)
@@ -280,6 +287,10 @@ test('flows steps: a list newest first, one record per line; the watch ends by i
   add(cellRecords('ratings', 'details', now(), { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } }), Date.now() + 800)
   const live = await run(watch.id)
   assert.equal(live.exit.status, 'succeeded', JSON.stringify(live.exit.error))
+  const watched = lab.whisker.requests.at(-1)!
+  assert.equal(watched.query.watch, 'true')
+  assert.match(live.run.command ?? '', new RegExp(`-d watch=true -d startTimeGte=-${watch.windowSeconds}$`))
+  assert.ok(Math.abs(Number(watched.query.startTimeGte) - (now() - watch.windowSeconds - 3)) <= 2, 'backfilled from the window')
   const seen = new FlowLineReader()
   seen.feed(stdout(live.run))
   assert.equal(seen.rows.length, 3, 'backfilled two, one arrived live')

@@ -3,7 +3,7 @@
 // late window replays them and the export draws them like any other output. <FlowLog> reads the lines back.
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { FlowsAction } from '../catalog/types.ts'
-import { curlCommand, exact, FlowsError, PORT_FORWARD_COMMAND, WhiskerFlowsReader } from '../flows/index.ts'
+import { AGGREGATION_SECONDS, curlCommand, exact, FELIX_FLUSH_SECONDS, FlowsError, PORT_FORWARD_COMMAND, WhiskerFlowsReader } from '../flows/index.ts'
 import type { FlowRecord, FlowsErrorKind } from '../flows/index.ts'
 import type { FailureKind } from '../protocol.ts'
 import type { Outcome, Sink } from './outcome.ts'
@@ -27,7 +27,9 @@ export function flowsShownCommand(action: FlowsAction): string {
     // server keeps the records touching them from the whole stream (flows/reader.ts stream()).
     return `${PORT_FORWARD_COMMAND} & ${curlCommand({ watch: true, startTimeGte: -action.windowSeconds })}`
   }
-  const sides = (['source_namespaces', 'dest_namespaces'] as const).map((field) => curlCommand({ startTimeGte: -action.windowSeconds, filters: { [field]: exact(action.flowNamespaces) } }))
+  // the reader reaches back Goldmane's bucket and Felix's flush further than the window (reader.ts windowQuery)
+  const back = action.windowSeconds + AGGREGATION_SECONDS + FELIX_FLUSH_SECONDS
+  const sides = (['source_namespaces', 'dest_namespaces'] as const).map((field) => curlCommand({ startTimeGte: -back, filters: { [field]: exact(action.flowNamespaces) } }))
   return `${PORT_FORWARD_COMMAND} & ${sides.join('; ')}`
 }
 
