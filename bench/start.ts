@@ -1,6 +1,6 @@
 // Start speed: `npm start` (scripts/start.ts) against stock Slidev (the same @slidev/cli on a two-slide deck), each
 // timed from the process spawn to the first slide drawn in headless Chromium. Cold: Vite's dependency cache removed
-// first; warm: a second start with it in place. `npm start` runs against an API server that accepts connections and
+// first, and `npm start` given an empty Node code cache (as after `npm ci`); warm: a second start, caches in place. `npm start` runs against an API server that accepts connections and
 // never answers — the cluster health check's worst case, which must not hold back the deck.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -66,9 +66,9 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
-async function timeStart(browser: Browser, kind: 'ours' | 'stock', kubeconfig: string): Promise<StartRun> {
+async function timeStart(browser: Browser, kind: 'ours' | 'stock', kubeconfig: string, compileCache: string): Promise<StartRun> {
   const port = await freePort()
-  const env = { ...process.env, KUBECONFIG: kubeconfig, CI: '' }
+  const env = { ...process.env, KUBECONFIG: kubeconfig, CI: '', ...(kind === 'ours' ? { NODE_COMPILE_CACHE: compileCache } : {}) }
   const started = performance.now()
   const since = () => performance.now() - started
   const child =
@@ -136,8 +136,10 @@ export async function benchStart(runs = 3): Promise<StartFigures> {
     for (let i = 0; i < runs; i++) {
       for (const kind of ['stock', 'ours'] as const) {
         rmSync(caches[kind], { recursive: true, force: true })
-        results[kind].cold.push(await timeStart(browser, kind, api.kubeconfig))
-        results[kind].warm.push(await timeStart(browser, kind, api.kubeconfig))
+        const compileCache = mkdtempSync(join(tmpdir(), 'bench-compile-cache-'))
+        results[kind].cold.push(await timeStart(browser, kind, api.kubeconfig, compileCache))
+        results[kind].warm.push(await timeStart(browser, kind, api.kubeconfig, compileCache))
+        rmSync(compileCache, { recursive: true, force: true })
       }
     }
   } finally {

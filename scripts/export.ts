@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, repoRoot } from '../demo-server/src/launch.ts'
+import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, repoRoot, useCompileCache } from '../demo-server/src/launch.ts'
 import { MissingBrowserError, requireBrowser } from './lib/browser.ts'
 
 const FORMATS = ['pdf', 'pptx', 'png', 'md'] as const
@@ -48,6 +48,7 @@ if (existsSync(join(repoRoot, 'setup', 'preparser.ts'))) {
   process.exit(2)
 }
 mkdirSync(outDir, { recursive: true })
+useCompileCache()
 
 /** Slidev's exporter: the module `slidev export` itself loads (its file name carries a build hash). */
 async function slidevExporter(): Promise<{

@@ -3,11 +3,12 @@
 //   npm start -- --port 3030                 (the deck's port)
 // The deck starts at once, beside the demo server: the server's port and token are chosen first, so neither waits
 // for the other, and a slow or absent cluster (the health check waits up to its timeout) never delays the slides.
-import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, portOption, spawnSlidev } from '../demo-server/src/launch.ts'
+import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, portOption, spawnSlidev, useCompileCache } from '../demo-server/src/launch.ts'
 
 const command = 'npm start'
 const { values } = parseCommandLine(command, { port: { type: 'string' }, context: { type: 'string' } }, 'npm start -- [--port 3030] [--context NAME]')
 const deckPort = portOption(command, 'port', values.port, 3030)
+useCompileCache()
 const token = newToken()
 const demoPort = await freePort()
 

@@ -5,7 +5,9 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { enableCompileCache } from 'node:module'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
@@ -75,9 +77,20 @@ export function deckEnv(server: Pick<DemoServer, 'url'>, token: string): NodeJS.
   return { ...process.env, VITE_DEMO_SERVER: server.url, VITE_DEMO_TOKEN: token }
 }
 
+/** Node's on-disk code cache (NODE_COMPILE_CACHE, else Node's own default folder), shared by our processes and Slidev's. */
+export const compileCacheDir = process.env.NODE_COMPILE_CACHE || join(tmpdir(), 'node-compile-cache')
+
+/**
+ * Turns on the code cache for the modules this process loads from now on: a second start reads compiled bytecode
+ * instead of compiling Slidev's, Vite's and client-node's JavaScript again. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ */
+export function useCompileCache(): void {
+  enableCompileCache(compileCacheDir)
+}
+
 export function spawnSlidev(args: string[], env: NodeJS.ProcessEnv, stdio: 'inherit' | 'pipe' = 'inherit'): ChildProcess {
   const bin = join(repoRoot, 'node_modules', '@slidev', 'cli', 'bin', 'slidev.mjs')
-  return spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env, stdio })
+  return spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: { NODE_COMPILE_CACHE: compileCacheDir, ...env }, stdio })
 }
 
 type CliOptions = NonNullable<ParseArgsConfig['options']>
