@@ -41,7 +41,12 @@ test('root on Debian, tools missing, --dry-run: prints the apt-get and BIRD 2 co
 })
 
 test('not root: names the exact command and exits 1 before anything runs', () => {
-  const { env, run } = installer([], [requireCommand('setpriv'), '--reuid=65534', '--regid=65534', '--clear-groups'])
+  const { env, run } = installer([], [
+    requireCommand('setpriv'),
+    ...['--reuid=65534', '--regid=65534', '--clear-groups'],
+    // nobody, still able to read the clone wherever it is (a clone under /root is closed to other users)
+    ...['--inh-caps=+dac_override,+dac_read_search', '--ambient-caps=+dac_override,+dac_read_search'],
+  ])
   assert.equal(run.status, 1, `${run.stdout}${run.stderr}`)
   assert.match(run.stderr, /^test tools missing: chromium/)
   assert.match(run.stderr, /Not root/)
