@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, repoRoot, useCompileCache } from '../demo-server/src/launch.ts'
 import { MissingBrowserError, requireBrowser } from './lib/browser.ts'
+import { injectPreparserExtensionLoader } from '@slidev/parser/fs'
+import preparser from '../setup/preparser.ts'
 
 const FORMATS = ['pdf', 'pptx', 'png', 'md'] as const
 type Format = (typeof FORMATS)[number]
@@ -41,12 +43,10 @@ if (!existsSync(entry)) {
   console.error(`${command}: no deck at ${entry}`)
   process.exit(2)
 }
-// The slidev CLI also installs add-ons' preparser hooks before parsing; this deck has none, and an export that
-// silently ignored one would draw different slides than `npm start`.
-if (existsSync(join(repoRoot, 'setup', 'preparser.ts'))) {
-  console.error(`${command}: setup/preparser.ts exists, and this exporter does not load preparser setups`)
-  process.exit(2)
-}
+// The slidev CLI installs the deck's preparser (setup/preparser.ts) before it parses anything (@slidev/cli 52.14.2,
+// dist/cli.mjs `setupPreparser`); this exporter parses in-process, so it installs the same hook, or the export would
+// draw different slides than `npm start`. The deck has no add-ons, so its own preparser is the only one.
+injectPreparserExtensionLoader(async () => preparser())
 mkdirSync(outDir, { recursive: true })
 useCompileCache()
 
