@@ -15,7 +15,8 @@ import type { ClusterAccess } from './kube/cluster.ts'
 import type { DemoServer } from './server.ts'
 import type { Action } from './catalog/types.ts'
 
-export const repoRoot = join(import.meta.dirname, '..', '..')
+export { REPO_ROOT as repoRoot } from './repoRoot.ts'
+import { REPO_ROOT as repoRoot } from './repoRoot.ts'
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {

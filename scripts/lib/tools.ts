@@ -6,10 +6,11 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { findBrowser, onPath } from './browser.ts'
+import { REPO_ROOT } from '../../demo-server/src/repoRoot.ts'
 
-const repoRoot = resolve(import.meta.dirname, '..', '..')
+const repoRoot = REPO_ROOT
 
 export interface TestTool {
   /** the Debian package that brings it */

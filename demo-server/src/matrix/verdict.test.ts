@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import {
   classifyProbe,
   curlProbeArgv,
@@ -20,8 +20,9 @@ import {
   VERDICT_OF,
 } from './verdict.ts'
 import type { ProbeContext, ProbeTool, Reason, ToolOutput, Verdict } from './verdict.ts'
+import { REPO_ROOT } from '../repoRoot.ts'
 
-const repo = resolve(import.meta.dirname, '../../..')
+const repo = REPO_ROOT
 const REAL = join(repo, 'test/fixtures/probe-real-outputs.json')
 const NETNS = join(repo, 'test/fixtures/probe-netns-outputs.json')
 
