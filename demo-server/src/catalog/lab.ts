@@ -27,5 +27,6 @@ export const preflight: PreflightAction = {
   kind: 'preflight',
   shownCommand: 'npm run demo:check',
   namespaces: [],
-  timeoutMs: 45_000,
+  // the BGP checks may wait up to 20 s for calico-node's first report (bgp/checks.ts)
+  timeoutMs: 60_000,
 }
