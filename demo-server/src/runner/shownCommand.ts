@@ -15,7 +15,7 @@ function commandFor(action: Action, params: Params, lab: Lab): string {
       const scope = action.allNamespaces ? ' -A' : action.namespace ? ` -n ${action.namespace}` : ''
       const selector = action.selector ? ` -l ${shellLine([action.selector])}` : ''
       const output = action.columns
-        ? ` -o custom-columns=${action.columns.map((c) => `${c.header}:${c.path}`).join(',')}`
+        ? ` -o ${shellLine([`custom-columns=${action.columns.map((c) => `${c.header}:${c.path}`).join(',')}`])}` // [*] would be a glob to zsh
         : action.wide ? ' -o wide' : ''
       return `kubectl get ${SHOWN_RESOURCE[action.resource]}${scope}${selector}${output}`
     }
