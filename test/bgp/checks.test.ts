@@ -337,6 +337,7 @@ test('the BGP slide’s host1 step: host1’s routes live, each judged, beside t
     '198.19.48.10/32   198.19.0.2   node1   ✘ several next hops (ECMP)',
     '                  198.19.0.3   node2',
   ])
-  assert.ok(lines.includes('✘ 198.19.48.10/32 leads to node1, node2, not to node2 alone'), lines.join('\n'))
-  assert.ok(lines.some((l) => l.startsWith('  fix: nodes without productpage advertise 198.19.48.10 too: kubectl apply --server-side -f manifests/20-calico-bgp.yaml')))
+  assert.ok(lines.some((l) => l.startsWith('✘ fix: nodes without productpage advertise 198.19.48.10 too: kubectl apply --server-side -f manifests/20-calico-bgp.yaml')), lines.join('\n'))
+  assert.equal(ecmp.error?.message, '198.19.48.10/32 leads to node1, node2, not to node2 alone')
+  assert.ok(lines.every((l) => l.length <= 130), 'long fixes are folded for the slide')
 })

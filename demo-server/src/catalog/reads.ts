@@ -52,7 +52,7 @@ export const blockAffinities = table({
  */
 export const bgpSessions = table({
   id: 'bgp-sessions',
-  title: 'BGP sessions per node, as calico-node reports them: two mesh peers and host1, all Established',
+  title: 'BGP sessions per node (CalicoNodeStatus): two mesh peers and host1, Established',
   resource: 'caliconodestatuses',
   namespaces: [],
   columns: columns(['NODE', '.spec.node'], ['BIRD', '.status.agent.birdV4.state'], ['ESTABLISHED', '.status.bgp.numberEstablishedV4'], ['PEERS', '.status.bgp.peersV4[*].peerIP'], ['STATES', '.status.bgp.peersV4[*].state']),

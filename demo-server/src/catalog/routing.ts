@@ -39,7 +39,7 @@ export const podNetwork: ExecAction = {
  */
 export const host1BgpRoutes: BgpRoutesAction = {
   id: 'host1-bgp-routes',
-  title: `host1, outside the cluster: its routes to ${LAB.lbIp}, live, beside what the manifests say for productpage's node`,
+  title: `host1's routes to ${LAB.lbIp}: live, and expected for productpage's node`,
   kind: 'bgp-routes',
   endpoint: { namespace: LAB.namespace, selector: 'app=productpage' },
   argv: onOutsideClient('host1', ['ip', '-j', '-4', 'route', 'show']),

@@ -5,7 +5,7 @@
 import { CoreV1Api } from '@kubernetes/client-node'
 import type { KubeConfig, V1Node } from '@kubernetes/client-node'
 import { expectedForHost1, judgeHost1, labManifests, readEndpointNode, readHost1Routes } from '../bgp/host1Route.ts'
-import type { EndpointNode } from '../bgp/host1Route.ts'
+import type { EndpointNode, Problem } from '../bgp/host1Route.ts'
 import { internalIp } from '../bgp/nodeStatus.ts'
 import type { RouteVerdict } from '../bgp/routes.ts'
 import type { BgpRoutesAction, Lab } from '../catalog/types.ts'
@@ -41,11 +41,13 @@ export async function runBgpRoutes(kc: KubeConfig, action: BgpRoutesAction, lab:
   signal.throwIfAborted()
   const manifests = labManifests()
 
-  const problems = [...(found.ok ? [] : [found.problem]), ...(host.ok ? [] : [host.problem])]
+  // what could not be read, said in full; a wrong route is already named in its table row, so only its fix follows
+  const unread = [...(found.ok ? [] : [found.problem]), ...(host.ok ? [] : [host.problem])]
+  const wrong: Problem[] = []
   const out: string[] = [`${paint('1;32', 'live')} host1's kernel routes learnt over BGP`]
   if (host.ok) {
     const judged = endpoint ? judgeHost1(host.routes, endpoint, nodes, manifests, lab) : undefined
-    problems.push(...(judged?.problems ?? []))
+    wrong.push(...(judged?.problems ?? []))
     const learnt = host.routes.filter((r) => r.protocol === 'bird')
     const rows = learnt.flatMap((r) => {
       const v = judged?.verdicts.find((x) => x.prefix === r.prefix)
@@ -61,9 +63,23 @@ export async function runBgpRoutes(kc: KubeConfig, action: BgpRoutesAction, lab:
   const expected = expectedForHost1(manifests, nodes, endpoint)
   const rows = expected.flatMap((r) => hopRows(r.prefix, r.via, ''))
   out.push(rows.length ? formatTable({ header: ['PREFIX', 'NEXT HOP', 'NODE', ''], rows }).trimEnd() : '(nothing)')
-  for (const p of problems) out.push('', paint('31', `✘ ${p.text}`), `  fix: ${p.fix}`)
+  for (const p of unread) out.push(paint('31', wrap(`✘ ${p.text}`)), wrap(`  fix: ${p.fix}`))
+  for (const p of wrong) out.push(paint('31', '✘') + wrap(`✘ fix: ${p.fix}`).slice(1))
   sink.stdout(`${out.join('\n')}\n`)
-  return problems.length === 0
-    ? { status: 'succeeded', exitCode: 0 }
-    : { status: 'failed', exitCode: 1, error: { kind: 'exit-code', message: problems.map((p) => p.text).join('; ').slice(0, 300) } }
+  const reds = [...unread, ...wrong]
+  if (reds.length === 0) return { status: 'succeeded', exitCode: 0 }
+  return { status: 'failed', exitCode: 1, error: { kind: 'exit-code', message: reds.map((p) => p.text).join('; ').slice(0, 300) } }
+}
+
+/** Long lines folded at spaces, continued with an indent: the slide's output box does not wrap. */
+function wrap(text: string, width = 130, indent = '      '): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = indent + word
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, line].join('\n')
 }
