@@ -8,6 +8,7 @@
 // kind rehearsal and the VMs, while manifests/ is applied unchanged to both. They stay for the BGP slide's table.
 // Calico's docs (reference/resources/caliconodestatus) measured about 5 % of a vCPU per node at a 10 s period on a
 // 10-node mesh and ask to delete them after debugging: `kubectl delete caliconodestatuses -l calico-lab/created-by=demo-check`.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CustomObjectsApi, PatchStrategy } from '@kubernetes/client-node'
 import type { KubeConfig, KubernetesObject, V1Node } from '@kubernetes/client-node'
 import { abortable, abortableObjectApi } from '../kube/clients.ts'
@@ -76,19 +77,6 @@ export interface NodeStatusRead {
   waitedMs: number
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', stop)
-      resolve()
-    }, ms)
-    const stop = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    signal.addEventListener('abort', stop, { once: true })
-  })
-
 /**
  * Makes sure each node has a CalicoNodeStatus (server-side apply of the missing ones), then waits until calico-node
  * has reported on every node or `waitMs` has passed. Throws the API's error (a run's cancel ends it at once).
@@ -116,7 +104,7 @@ export async function readNodeStatuses(kc: KubeConfig, nodes: readonly string[],
   while (nodes.some((n) => !reported(byNode.get(n)))) {
     const left = o.waitMs - (performance.now() - started)
     if (left <= 0) break
-    await sleep(Math.min(o.pollMs ?? 1000, left), o.signal)
+    await sleep(Math.min(o.pollMs ?? 1000, left), undefined, { signal: o.signal })
     byNode = pick(await list())
   }
   return { byNode, applied, waitedMs: Math.round(performance.now() - started) }
