@@ -47,6 +47,7 @@ export type TableResource =
   | 'ipamblocks'
   | 'blockaffinities'
   | 'tigerastatuses'
+  | 'caliconodestatuses'
   | 'networkpolicies.projectcalico.org'
   | 'globalnetworkpolicies.projectcalico.org'
   | 'networkpolicies'
@@ -174,5 +175,23 @@ export interface PreflightAction {
   params?: undefined
 }
 
-export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * host1's kernel routes (a fixed argv per lab, run as host steps run theirs) judged against the node that runs the
+ * Ready endpoint (read through the API: pod → spec.nodeName → the node's InternalIP), printed beside what the lab's
+ * manifests say host1 should learn for that node (the routing twin's confd view: labelled expected, never read).
+ */
+export interface BgpRoutesAction {
+  id: string
+  title: string
+  kind: 'bgp-routes'
+  /** where the endpoint is found: `kubectl get pods -n NAMESPACE -l SELECTOR -o wide`, then `kubectl get nodes -o wide` */
+  endpoint: { namespace: string; selector: string }
+  /** host1's table as iproute2 JSON (`ip -j`), per lab */
+  argv: Record<Lab, HostArgv>
+  namespaces: string[]
+  timeoutMs: number
+  params?: undefined
+}
+
+export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction | BgpRoutesAction // eslint-disable-line @typescript-eslint/no-explicit-any
 export type ActionKind = Action['kind']

@@ -11,6 +11,7 @@ import { formatChecklist, runPreflight } from '../preflight.ts'
 import type { Run } from '../protocol.ts'
 import type { RunStore } from '../runStore.ts'
 import { applyOrDelete } from './apply.ts'
+import { runBgpRoutes } from './bgpRoutes.ts'
 import { runExec } from './exec.ts'
 import { runHost } from './host.ts'
 import type { Outcome, Sink } from './outcome.ts'
@@ -139,6 +140,8 @@ export class Runner {
       case 'probe-matrix':
         await runMatrix(kc, action, { lab: this.catalog.lab, out: sink, signal })
         return { status: 'succeeded', exitCode: 0 }
+      case 'bgp-routes':
+        return runBgpRoutes(kc, action, this.catalog.lab, sink, signal)
     }
   }
 }
