@@ -20,11 +20,22 @@ import type { FelixConfigurationSpecLike, ProbeContext } from './verdict.ts'
 /** Calico resources converted from Kubernetes ones (already read as such) carry these prefixes. */
 const CONVERTED = /^(knp\.default\.|kanp\.|kbanp\.|kcnp\.)/
 
+/**
+ * Every answer, or the first failure once all have ended. Unlike Promise.all, nothing is left in flight when one
+ * fails: an answer nobody waits for any more would hold its connection open.
+ */
+async function allAnswered<T>(requests: Array<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(requests)
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) throw failed.reason
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value)
+}
+
 /** Every pod of the matrix's namespaces (the probes need them: a failure throws). */
 export async function listMatrixPods(kc: KubeConfig, action: ProbeMatrixAction, signal: AbortSignal): Promise<V1Pod[]> {
   const core = abortable(kc, CoreV1Api, signal)
   const namespaces = matrixNamespaces(action)
-  const podLists = await Promise.all(namespaces.map((namespace) => core.listNamespacedPod({ namespace })))
+  const podLists = await allAnswered(namespaces.map((namespace) => core.listNamespacedPod({ namespace })))
   return podLists.flatMap((l, i) => l.items.map((p) => (p.metadata?.namespace ? p : { ...p, metadata: { ...p.metadata, namespace: namespaces[i] } })))
 }
 
@@ -192,8 +203,8 @@ export async function readProbeTargets(kc: KubeConfig, action: ProbeMatrixAction
   const custom = abortable(kc, CustomObjectsApi, signal)
   const namespaces = [...new Set(action.targets.map((t) => t.namespace))]
   const [services, slices, felix] = await Promise.all([
-    settled(Promise.all(namespaces.map((namespace) => core.listNamespacedService({ namespace })))),
-    settled(Promise.all(namespaces.map((namespace) => discovery.listNamespacedEndpointSlice({ namespace })))),
+    settled(allAnswered(namespaces.map((namespace) => core.listNamespacedService({ namespace })))),
+    settled(allAnswered(namespaces.map((namespace) => discovery.listNamespacedEndpointSlice({ namespace })))),
     settled(custom.getClusterCustomObject(FELIX) as Promise<{ spec?: FelixConfigurationSpecLike }>),
   ])
   signal.throwIfAborted()
