@@ -75,7 +75,12 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   const pendingMidway = await count(matrix.locator('td[data-state="pending"]'))
   assert.ok(pendingMidway > 0, 'some cells are still being probed while others are filled')
   assert.match(await matrix.getByTestId('progress').innerText(), /^\d+\/45 probed$/)
-  await matrix.getByTestId('progress').getByText(/^45 probes · \d+\.\d s · 1 mismatch/).waitFor({ timeout: 20_000 })
+  // the disagreeing cell is probed again after a wait, and the slide says so meanwhile
+  await matrix.locator('td[data-cell="alpine-default|ratings"][data-state="settling"]').waitFor({ timeout: 15_000 })
+  assert.equal(await matrix.getAttribute('data-settling'), 'true')
+  assert.match(await matrix.getByTestId('progress').innerText(), /^settling: 1 cell probed again \(round \d, after \d s\)$/)
+  await matrix.getByTestId('progress').getByText(/^45 probes · \d+\.\d s · 1 mismatch · settled 0\/1 in \d+\.\d s$/).waitFor({ timeout: 20_000 })
+  assert.equal(await matrix.getAttribute('data-settling'), 'false')
   assert.equal(await matrix.getByTestId('label').innerText(), 'live')
   assert.match(await matrix.getByTestId('expected-source').innerText(), /^expected: the engine on the policies live in the cluster at .* \(6 policies\)$/)
   assert.equal(await matrix.getAttribute('data-source'), 'cluster')

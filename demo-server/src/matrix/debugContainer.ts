@@ -107,7 +107,9 @@ export async function ensureDebugContainer(
   let current = pod
   let added = false
   try {
-    let { found, passedOver } = usable(current, options.image)
+    const first = usable(current, options.image)
+    const { passedOver } = first
+    let { found } = first
     if (!found) {
       const container = nextName(current)
       const value = debugContainerSpec(container, options.image)
