@@ -18,7 +18,7 @@ import { endpointsOf, probePlan, sourcePods } from './model.ts'
 import { createPool } from './pool.ts'
 import type { Observation, ProbeJob, ProbeRunner } from './probe.ts'
 import { debugContainerRunner, missingPodRunner, outsideHostRunner, podExecRunner, prepareDebugContainer } from './probeRunners.ts'
-import { cellKey, cellState, Reachability } from './reachability.ts'
+import { cellKey, Reachability } from './reachability.ts'
 import { REASON_SAID } from './verdict.ts'
 import type { Reason } from './verdict.ts'
 import { lineText } from './wire.ts'
@@ -76,12 +76,17 @@ function runnersFor(kc: KubeConfig, action: ProbeMatrixAction, pods: readonly V1
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`
 
-/** Cells worth probing again: a decided disagreement, or a rejection on the path (ICMP under a burst can mislead). */
+const decided = (v: string | undefined): boolean => v === 'allowed' || v === 'denied'
+
+/**
+ * Cells worth probing again: the probe and the engine both decided and disagree, or the probe was rejected on the path
+ * (ICMP under a burst can mislead). Only the probe's own opinion counts here: it is the one a re-probe can change.
+ */
 function unsettled(reach: Reachability, keys: Iterable<string>): string[] {
   return [...keys].filter((key) => {
-    const cell = reach.cells.get(key)
-    if (!cell) return false
-    return cellState(cell) === 'mismatch' || cell.opinions.observed?.evidence === 'rejected-on-path'
+    const { expected, observed } = reach.cells.get(key)?.opinions ?? {}
+    if (observed?.evidence === 'rejected-on-path') return true
+    return decided(expected?.verdict) && decided(observed?.verdict) && expected?.verdict !== observed?.verdict
   })
 }
 
