@@ -70,7 +70,7 @@ if (wanted('engine')) {
 
 if (wanted('matrix')) {
   console.log('── probe matrix (fake API server: exec latency injected, denied probes wait out their timeout) ──')
-  const { benchMatrix } = await import('./matrix.ts')
+  const { benchMatrix, matrixDetailRows } = await import('./matrix.ts')
   const m = await benchMatrix()
   row(`${m.probes} probes (${m.denied} denied), ${m.timeoutSeconds} s timeout, ${m.execLatencyMs} ms latency`, String(m.probes), '≥ 42 probes')
   row(`  parallel runner, ${m.concurrency} at a time (median of 3)`, `${m.parallelSeconds.toFixed(2)} s`, `≤ ${(1.3 * m.timeoutSeconds).toFixed(2)} s`)
@@ -79,4 +79,5 @@ if (wanted('matrix')) {
   row('  sequential loop (one exec after the other)', `${m.sequentialSeconds.toFixed(1)} s`, '—')
   row('  sequential / parallel', `${(m.sequentialSeconds / m.parallelSeconds).toFixed(1)} ×`, '≥ 10 ×')
   row('  mismatches (the fake answers as the policies say)', String(m.mismatches), '0')
+  for (const [name, value, goal] of matrixDetailRows(m)) row(name, value, goal)
 }

@@ -15,6 +15,7 @@ import type { ProgramResult } from './host/programs.ts'
 import { abortable } from './kube/clients.ts'
 import { describeClusterError } from './kube/cluster.ts'
 import { readManifests, REPO_ROOT } from './manifests.ts'
+import { debugImageCheck } from './matrix/debugImage.ts'
 
 export type CheckStatus = 'pass' | 'fail' | 'skip'
 
@@ -337,6 +338,7 @@ export async function runPreflight(kc: k8s.KubeConfig, options: PreflightOptions
   const checks = evaluate(snapshot)
   if (!snapshot.context) return [...checks, skip('outside', 'outside clients reachable (allowed range and another range)', 'no kube context')]
   checks.push(await outsideChecks(options.lab ?? labFor(snapshot.context), options.runHost))
+  checks.push(await debugImageCheck(kc, { lab: options.lab ?? labFor(snapshot.context), reachable: snapshot.version.ok, signal: options.signal }))
   checks.push(...(await bgpChecks(kc, snapshot, { ...options, lab: options.lab ?? labFor(snapshot.context) })))
   return checks
 }

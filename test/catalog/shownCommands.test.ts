@@ -115,9 +115,9 @@ const calicoNode: object[] = [
   { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'calico-node-7x2kq', namespace: 'calico-system', labels: { 'k8s-app': 'calico-node' } }, spec: { nodeName: 'node1', hostNetwork: true, containers: [{ name: 'calico-node', image: 'quay.io/calico/node:v3.31.7' }] }, status: { phase: 'Running', podIP: '198.19.0.2' } },
 ]
 
-/** What the lab's tables list, so every `kubectl get` prints a table (its header is checked). */
+/** What the lab's tables list, so every `kubectl get` prints a table (its header is checked); the Services are in labObjects. */
 const tableObjects: object[] = [
-  ...readManifests(REPO_ROOT, ['manifests/30-bookinfo.yaml', 'manifests/40-productpage-lb.yaml', 'manifests/21-calico-lb-ippool.yaml']).filter((o) => o.kind === 'Service' || o.kind === 'IPPool'),
+  ...readManifests(REPO_ROOT, ['manifests/21-calico-lb-ippool.yaml']).filter((o) => o.kind === 'IPPool'),
   { apiVersion: 'crd.projectcalico.org/v1', kind: 'IPAMBlock', metadata: { name: '198-19-16-0-26' }, spec: { cidr: '198.19.16.0/26', affinity: 'host:node1', allocations: [0, null] } },
   { apiVersion: 'crd.projectcalico.org/v1', kind: 'BlockAffinity', metadata: { name: 'node1-198-19-16-0-26' }, spec: { node: 'node1', cidr: '198.19.16.0/26', state: 'confirmed' } },
   { apiVersion: 'operator.tigera.io/v1', kind: 'TigeraStatus', metadata: { name: 'calico' }, status: { conditions: [{ type: 'Available', status: 'True' }] } },

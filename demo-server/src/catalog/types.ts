@@ -126,11 +126,11 @@ export interface ProbeMatrixAction extends ActionBase {
   kind: 'probe-matrix'
   sources: MatrixSource[]
   targets: MatrixTarget[]
-  /** per-probe connect timeout: a probe that hits it is "denied" */
+  /** per-probe timeout (every tool bounds itself at it): no answer within it is "denied: dropped" */
   probeTimeoutSeconds: number
   /** probes running at once */
   concurrency: number
-  /** image of the ephemeral debug container (busybox: wget, nslookup, timeout) */
+  /** image of the ephemeral debug container (busybox: nc, nslookup, sh) */
   debugImage: string
   /** offline expectation: the engine on this folder's YAML (relative to the repository root) */
   manifestsDir: string

@@ -3,7 +3,9 @@
 //
 //   {"kind":"matrix", …}    first: rows, columns, the cells never probed, and where the expectation comes from
 //   {"kind":"opinion", …}   one per cell and party: the engine's ("expected"), then each probe's ("observed") as it ends
-//   {"kind":"summary", …}   last: counts and wall time
+//   {"kind":"settling", …}  cells whose probe disagreed with the expectation, probed again after a short wait (the
+//                           dataplane may lag a policy change); their next observed opinion replaces the first
+//   {"kind":"summary", …}   last: counts and wall time (and what settling took)
 //
 // Before any run, the deck shows the same lines computed offline from manifests/ (the catalog's `preview`).
 import { z } from 'zod'
@@ -69,7 +71,7 @@ export const opinionLine = z.strictObject({
   verdict,
   /** why: the engine's reason (per backend when a Service has several), or what the probe saw in one sentence */
   reason: text(4000),
-  /** a short cause: connected, refused, timeout, dns-failed… (probes) */
+  /** the probe's reason code (matrix/verdict.ts `reason`: connected, nothing-listening, dropped, no-endpoints…) */
   evidence: z.string().regex(/^[a-z][a-z-]{0,39}$/).optional(),
   /** the command that ran, as one would type it */
   command: text(600).optional(),
@@ -78,6 +80,15 @@ export const opinionLine = z.strictObject({
   ms: z.number().nonnegative().optional(),
 })
 export type OpinionLine = z.infer<typeof opinionLine>
+
+/** One settling round: these cells disagreed with the expectation and are probed again after `waitMs`. */
+export const settlingLine = z.strictObject({
+  kind: z.literal('settling'),
+  round: z.number().int().positive(),
+  waitMs: z.number().int().nonnegative(),
+  cells: z.array(z.strictObject({ from: id, to: id })).max(2048),
+})
+export type SettlingLine = z.infer<typeof settlingLine>
 
 export const summaryLine = z.strictObject({
   kind: z.literal('summary'),
@@ -88,10 +99,22 @@ export const summaryLine = z.strictObject({
   mismatches: z.number().int().nonnegative(),
   concurrency: z.number().int().positive(),
   ms: z.number().nonnegative(),
+  /** absent when every first probe agreed with the expectation (nothing to settle) */
+  settling: z.strictObject({
+    /** cells that disagreed after the first pass */
+    cells: z.number().int().nonnegative(),
+    /** of those, how many agreed on a later probe */
+    agreed: z.number().int().nonnegative(),
+    rounds: z.number().int().nonnegative(),
+    /** wall time from the end of the first pass to the end of the last round */
+    ms: z.number().nonnegative(),
+    /** from the start of the run to the start of the probe that last turned a cell to agree (the dataplane had the change by then) */
+    agreedWithinMs: z.number().nonnegative().optional(),
+  }).optional(),
 })
 export type SummaryLine = z.infer<typeof summaryLine>
 
-export const matrixLine = z.discriminatedUnion('kind', [headerLine, opinionLine, summaryLine])
+export const matrixLine = z.discriminatedUnion('kind', [headerLine, opinionLine, settlingLine, summaryLine])
 export type MatrixLine = z.infer<typeof matrixLine>
 
 /** One line of text per matrix line. */
