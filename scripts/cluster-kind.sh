@@ -63,10 +63,12 @@ host1_bird_conf "${node_peers[@]}" | write_file "${STATE_DIR}/host1-bird.conf"
 for host in host1 host2; do
   if probe docker container inspect "$host"; then run docker rm -f "$host"; fi
 done
+# iproute2: demo:check and the BGP slide read host1's table as JSON (`ip -j`); BusyBox's ip has no JSON and prints
+# a multipath (ECMP) route without its next hops.
 run docker create --name host1 --hostname host1 --network "$NETWORK" --ip "$HOST1_IP" \
   --cap-add NET_ADMIN --sysctl net.ipv4.ip_forward=1 \
   --label calico-lab=outside "$OUTSIDE_IMAGE" \
-  sh -c 'apk add --no-cache bird curl && exec bird -f -c /host1-bird.conf -s /run/bird.ctl'
+  sh -c 'apk add --no-cache bird curl iproute2 && exec bird -f -c /host1-bird.conf -s /run/bird.ctl'
 run docker cp "${STATE_DIR}/host1-bird.conf" host1:/host1-bird.conf
 run docker start host1
 run docker run -d --name host2 --hostname host2 --network "$NETWORK" --ip "$OTHER_IP" \

@@ -1,5 +1,7 @@
 // npm run demo:check [-- --context NAME] — the preflight checklist, 5 minutes before the talk.
 // Prints ✔ / ✘ / – per check with the fix for each ✘; exits 1 if any check failed, 2 on bad usage.
+// It changes one thing in the cluster: a CalicoNodeStatus per node, if missing (bgp/nodeStatus.ts), so calico-node
+// reports its BGP sessions; they stay for the BGP slide.
 import { parseArgs } from 'node:util'
 import { runHostProgram } from '../demo-server/src/host/programs.ts'
 import { loadClusterAccess } from '../demo-server/src/kube/cluster.ts'
@@ -28,8 +30,15 @@ async function main(): Promise<void> {
     console.error(`✘ ${access.problem}`)
     process.exit(1)
   }
-  const signal = new AbortController().signal
-  const checks = await runPreflight(access.kubeConfig, { runHost: (argv) => runHostProgram(argv, { signal, timeoutMs: 10_000 }) })
+  // Ctrl-C ends every read, the wait for calico-node's reports and the host commands
+  const controller = new AbortController()
+  process.once('SIGINT', () => controller.abort())
+  const { signal } = controller
+  const checks = await runPreflight(access.kubeConfig, { signal, runHost: (argv) => runHostProgram(argv, { signal, timeoutMs: 10_000 }) }).catch((error: unknown) => {
+    if (!signal.aborted) throw error
+    console.error('✘ cancelled')
+    process.exit(130)
+  })
   console.log(formatChecklist(checks, Boolean(process.stdout.isTTY)))
   process.exit(checks.some((c) => c.status === 'fail') ? 1 : 0)
 }

@@ -1,27 +1,42 @@
 // `npm start`: the demo server and the deck together. One Ctrl-C stops both.
 //   npm start -- --context kind-calico-lab   (another kube context)
 //   npm start -- --port 3030                 (the deck's port)
-import { deckEnv, freePort, launchDemoServer, option, spawnSlidev } from '../demo-server/src/launch.ts'
+// The deck starts at once, beside the demo server: the server's port and token are chosen first, so neither waits
+// for the other, and a slow or absent cluster (the health check waits up to its timeout) never delays the slides.
+import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, portOption, spawnSlidev, useCompileCache } from '../demo-server/src/launch.ts'
 
-const argv = process.argv.slice(2)
-const deckPort = Number(option(argv, 'port') ?? 3030)
-const { server, token, access } = await launchDemoServer({ deckPort, context: option(argv, 'context'), port: await freePort() })
-const health = server.hub.getHealth()
+const command = 'npm start'
+const { values } = parseCommandLine(command, { port: { type: 'string' }, context: { type: 'string' } }, 'npm start -- [--port 3030] [--context NAME]')
+const deckPort = portOption(command, 'port', values.port, 3030)
+useCompileCache()
+const token = newToken()
+const demoPort = await freePort()
 
-console.log(`demo server  ${server.url} (loopback only, token required)`)
-console.log(`kube context ${access.context ?? '(none)'}${access.server ? ` → ${access.server}` : ''}`)
-console.log(`cluster      ${health?.message ?? 'unknown'}`)
-console.log(`deck         http://localhost:${deckPort}/  (presenter: http://localhost:${deckPort}/presenter/)`)
-
-const slidev = spawnSlidev(['slides.md', '--port', String(deckPort), ...(process.env.CI ? [] : ['--open', 'false'])], deckEnv(server, token))
+const slidev = spawnSlidev(['slides.md', '--port', String(deckPort), ...(process.env.CI ? [] : ['--open', 'false'])], deckEnv({ url: demoServerUrl(demoPort) }, token))
 let stopping = false
+let server: Awaited<ReturnType<typeof launchDemoServer>>['server'] | undefined
 async function stop(code: number): Promise<void> {
   if (stopping) return
   stopping = true
-  slidev.kill('SIGTERM')
-  await server.close()
+  if (slidev.exitCode === null) slidev.kill('SIGTERM')
+  await server?.close()
   process.exit(code)
 }
 process.on('SIGINT', () => void stop(0))
 process.on('SIGTERM', () => void stop(0))
 slidev.on('exit', (code) => void stop(code ?? 0))
+
+try {
+  const launched = await launchDemoServer({ deckPort, context: values.context, port: demoPort, token })
+  server = launched.server
+  if (server.url !== demoServerUrl(demoPort)) throw new Error(`it listens on ${server.url}, but the deck was told ${demoServerUrl(demoPort)}`)
+  const { access } = launched
+  const health = server.hub.getHealth()
+  console.log(`demo server  ${server.url} (loopback only, token required)`)
+  console.log(`kube context ${access.context ?? '(none)'}${access.server ? ` → ${access.server}` : ''}`)
+  console.log(`cluster      ${health?.message ?? 'unknown'}`)
+  console.log(`deck         http://localhost:${deckPort}/  (presenter: http://localhost:${deckPort}/presenter/)`)
+} catch (error) {
+  console.error(`npm start: the demo server did not start: ${(error as Error).message}`)
+  await stop(1)
+}

@@ -92,4 +92,4 @@ export function kubectlName(o: ManifestObject): string {
 }
 
 /** The repository this demo server belongs to: where manifests/ is. */
-export const REPO_ROOT = resolve(import.meta.dirname, '..', '..')
+export { REPO_ROOT } from './repoRoot.ts'

@@ -20,7 +20,7 @@ import type { FakeKube } from '../fakeKube/server.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
-import { colOf, labExecHandler, rowOf, timedOutScript } from '../support/matrixLab.ts'
+import { colOf, droppedScript, labExecHandler, rowOf } from '../support/matrixLab.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
 
@@ -94,7 +94,7 @@ before(async () => {
     const row = rowOf(req)
     const col = colOf(req)
     for (const r of recordsOf(row, col, enforced)) lab.whisker.add(r, Date.now() + 300)
-    return labExecHandler({ deniedMs: 300, allowedMs: 20, policies: false, override: () => (enforced && col !== 'dns' ? timedOutScript(300) : undefined) })(req)
+    return labExecHandler({ deniedMs: 300, allowedMs: 20, policies: false, override: () => (enforced && col !== 'dns' ? droppedScript(req, 300) : undefined) })(req)
   })
   server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null }, storeDir: mkdtempSync(join(tmpdir(), 'flows-browser-')), actions })
   browser = await launchBrowser()

@@ -12,7 +12,7 @@ import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube } from '../fakeKube/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { labObjects } from '../support/labObjects.ts'
-import { labExecHandler, labPolicies, standInDocker, timedOutScript } from '../support/matrixLab.ts'
+import { allowedScript, droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
 import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
@@ -33,11 +33,11 @@ before(async () => {
   fake.onExec(labExecHandler({
     deniedMs: 700,
     allowedMs: 20,
-    override: (row, col) => {
-      if (row === 'alpine-default' && col === 'ratings') return { steps: [{ delayMs: 20 }], exitCode: 0 }
+    override: (row, col, req) => {
+      if (row === 'alpine-default' && col === 'ratings') return allowedScript(req, 20)
       // productpage → details connects only once the details step (details' ingress) is in the cluster
       const step3 = fake.objects().some((o) => (o as { metadata: { name: string }; apiVersion: string }).apiVersion === 'projectcalico.org/v3' && (o as { metadata: { name: string } }).metadata.name === 'details')
-      if (row === 'productpage' && col === 'details' && !step3) return timedOutScript(700)
+      if (row === 'productpage' && col === 'details' && !step3) return droppedScript(req, 700)
       return undefined
     },
   }))
@@ -77,7 +77,12 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   const pendingMidway = await count(matrix.locator('td[data-state="pending"]'))
   assert.ok(pendingMidway > 0, 'some cells are still being probed while others are filled')
   assert.match(await matrix.getByTestId('progress').innerText(), /^\d+\/45 probed$/)
-  await matrix.getByTestId('progress').getByText(/^45 probes · \d+\.\d s · 1 mismatch/).waitFor({ timeout: 20_000 })
+  // the disagreeing cell is probed again after a wait, and the slide says so meanwhile
+  await matrix.locator('td[data-cell="alpine-default|ratings"][data-state="settling"]').waitFor({ timeout: 15_000 })
+  assert.equal(await matrix.getAttribute('data-settling'), 'true')
+  assert.match(await matrix.getByTestId('progress').innerText(), /^settling: 1 cell probed again \(round \d, after \d s\)$/)
+  await matrix.getByTestId('progress').getByText(/^45 probes · \d+\.\d s · 1 mismatch · settled 0\/1 in \d+\.\d s$/).waitFor({ timeout: 20_000 })
+  assert.equal(await matrix.getAttribute('data-settling'), 'false')
   assert.equal(await matrix.getByTestId('label').innerText(), 'live')
   assert.match(await matrix.getByTestId('expected-source').innerText(), /^expected: the engine on the policies live in the cluster at .* \(6 policies\)$/)
   assert.equal(await matrix.getAttribute('data-source'), 'cluster')
@@ -100,7 +105,7 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   await mismatch.hover()
   const detail = matrix.getByTestId('detail')
   await detail.getByText(/denied at end of tier default/).waitFor()
-  assert.match(await detail.innerText(), /\$ kubectl exec -n default alpine -c alpine -- timeout 3 wget -q -T 2 -O \/dev\/null http:\/\/ratings\.dev1\.svc\.cluster\.local:9080\//)
+  assert.match(await detail.innerText(), /\$ kubectl exec -n default alpine -c alpine -- nc -vv -z -w 2 198\.19\.35\.62 9080/)
   assert.match(await mismatch.getAttribute('title') ?? '', /expected: denied[\s\S]*observed: allowed/)
   assert.deepEqual(errors, [])
   await page.close()

@@ -7,7 +7,7 @@
 //      builds the line.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Catalog, defaultActions, paramNames } from '../../demo-server/src/catalog/index.ts'
@@ -66,6 +66,7 @@ const LIST_PATH: Record<string, (ns?: string) => string[]> = {
   'ipamblocks.crd.projectcalico.org': () => ['/apis/crd.projectcalico.org/v1/ipamblocks'],
   'blockaffinities.crd.projectcalico.org': () => ['/apis/crd.projectcalico.org/v1/blockaffinities'],
   tigerastatus: () => ['/apis/operator.tigera.io/v1/tigerastatuses'],
+  'caliconodestatuses.projectcalico.org': () => ['/apis/projectcalico.org/v3/caliconodestatuses'],
 }
 /** API discovery (which groups and resources exist), not a read of any resource. */
 const isDiscovery = (path: string) => /^\/api(\/v1)?$|^\/apis(\/[^/]+){0,2}$/.test(path)
@@ -114,12 +115,13 @@ const calicoNode: object[] = [
   { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'calico-node-7x2kq', namespace: 'calico-system', labels: { 'k8s-app': 'calico-node' } }, spec: { nodeName: 'node1', hostNetwork: true, containers: [{ name: 'calico-node', image: 'quay.io/calico/node:v3.31.7' }] }, status: { phase: 'Running', podIP: '198.19.0.2' } },
 ]
 
-/** What the lab's tables list, so every `kubectl get` prints a table (its header is checked). */
+/** What the lab's tables list, so every `kubectl get` prints a table (its header is checked); the Services are in labObjects. */
 const tableObjects: object[] = [
-  ...readManifests(REPO_ROOT, ['manifests/30-bookinfo.yaml', 'manifests/40-productpage-lb.yaml', 'manifests/21-calico-lb-ippool.yaml']).filter((o) => o.kind === 'Service' || o.kind === 'IPPool'),
+  ...readManifests(REPO_ROOT, ['manifests/21-calico-lb-ippool.yaml']).filter((o) => o.kind === 'IPPool'),
   { apiVersion: 'crd.projectcalico.org/v1', kind: 'IPAMBlock', metadata: { name: '198-19-16-0-26' }, spec: { cidr: '198.19.16.0/26', affinity: 'host:node1', allocations: [0, null] } },
   { apiVersion: 'crd.projectcalico.org/v1', kind: 'BlockAffinity', metadata: { name: 'node1-198-19-16-0-26' }, spec: { node: 'node1', cidr: '198.19.16.0/26', state: 'confirmed' } },
   { apiVersion: 'operator.tigera.io/v1', kind: 'TigeraStatus', metadata: { name: 'calico' }, status: { conditions: [{ type: 'Available', status: 'True' }] } },
+  { apiVersion: 'projectcalico.org/v3', kind: 'CalicoNodeStatus', metadata: { name: 'node1' }, spec: { node: 'node1', classes: ['Agent', 'BGP'], updatePeriodSeconds: 10 }, status: { lastUpdated: '2026-11-22T00:00:00Z', agent: { birdV4: { state: 'Ready' } }, bgp: { numberEstablishedV4: 1, numberNotEstablishedV4: 0, peersV4: [{ peerIP: '198.19.15.254', type: 'GlobalPeer', state: 'Established' }] } } },
 ]
 
 before(async () => {
@@ -128,7 +130,7 @@ before(async () => {
   // a stand-in for docker and multipass that prints the argv it was given, one word per line
   bin = mkdtempSync(join(tmpdir(), 'shown-commands-'))
   for (const program of ['docker', 'multipass']) {
-    writeFileSync(join(bin, program), `#!/bin/sh\nprintf '%s\\n' "${program}" "$@"\n`)
+    writeFileSync(join(bin, program), `#!/bin/sh\nprintf '%s\\n' "${program}" "$@" | tee "${join(bin, 'last-argv')}"\n`)
     chmodSync(join(bin, program), 0o755)
   }
   process.env.PATH = `${bin}:${savedPath}`
@@ -233,6 +235,26 @@ test('kubectl rollout restart: the step patches the Deployment the line names an
     assert.equal(run.status, 'succeeded', `${action.id}: ${run.error?.message}`)
     assert.ok(requests.some((r) => r.method === 'PATCH' && r.path === `/apis/apps/v1/namespaces/${ns}/deployments/${name}`), `${action.id}: restarts ${name}`)
     assert.ok(requests.some((r) => r.method === 'GET' && r.path === `/api/v1/namespaces/${ns}/events` && r.query.watch === 'true'), `${action.id}: watches the events of ${ns}`)
+  }
+})
+
+test('host1’s BGP routes: the step reads the pods and the nodes its line names, then runs the line’s host argv, for both labs', async () => {
+  for (const action of actions.filter((a) => a.kind === 'bgp-routes')) {
+    for (const lab of ['kind', 'vms'] as const) {
+      const [pods, nodes, host] = shownCommand(action, {}, lab).split(' && ').map(shellWords)
+      const getPods = parseGet(pods!)
+      assert.equal(getPods.output, 'wide')
+      assert.deepEqual(parseGet(nodes!), { resource: 'nodes', output: 'wide' })
+      const { run, requests } = await runAction(action, lab)
+      const reads = requests.filter((r) => r.method === 'GET' && !isDiscovery(r.path))
+      assert.deepEqual(reads.map((r) => r.path).sort(), [...LIST_PATH.nodes!(), ...LIST_PATH.pods!(getPods.namespace)].sort(), `${action.id}: reads what its line names, nothing else`)
+      assert.equal(reads.find((r) => r.path.endsWith('/pods'))?.query.labelSelector, getPods.selector, `${action.id}: label selector`)
+      assert.deepEqual(requests.filter((r) => r.method !== 'GET'), [], `${action.id}: changes nothing`)
+      // the stand-in printed its argv instead of a route list: the step says host1 could not be read
+      assert.equal(run.status, 'failed')
+      assert.match(stdout(run), /host1's `ip -j` printed no route list/)
+      assert.deepEqual(readFileSync(join(bin, 'last-argv'), 'utf8').split('\n').slice(0, -1), host, `${action.id} (${lab}): the host program receives the line's words`)
+    }
   }
 })
 

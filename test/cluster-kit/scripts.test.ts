@@ -16,7 +16,10 @@ import { matchSnapshot } from '../support/snapshot.ts'
 
 const SNAPSHOTS = join(ROOT, 'test/cluster-kit/snapshots')
 const TOOLS = ['docker', 'kind', 'kubectl', 'multipass', 'curl', 'ssh']
-const shellScripts = readdirSync(join(ROOT, 'scripts')).filter((f) => f.endsWith('.sh')).sort()
+const shellScripts = [
+  ...readdirSync(join(ROOT, 'scripts')).filter((f) => f.endsWith('.sh')),
+  ...readdirSync(join(ROOT, 'scripts', 'lib')).filter((f) => f.endsWith('.sh')).map((f) => `lib/${f}`),
+].sort()
 
 /** Runs a command with every cluster tool replaced by a stub that records being called and fails. */
 function runWithStubs(argv: string[]): { stdout: string; stderr: string; status: number | null; called: string } {

@@ -13,6 +13,8 @@ import { repoRoot } from '../../demo-server/src/launch.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { attachWhisker, cellRecords, denyAtEnd, profile } from '../support/flowLab.ts'
 import { connectDeck } from '../support/wsClient.ts'
+import { policySteps } from '../../demo-server/src/catalog/policySteps.ts'
+import { readManifests } from '../../demo-server/src/manifests.ts'
 
 const entry = process.env.DECK_ENTRY ?? 'slides.md'
 const work = mkdtempSync(join(tmpdir(), 'export-'))
@@ -116,4 +118,14 @@ test('pages are not blank (first, a middle one, the demo slide, the last)', () =
     assert.ok(no >= 1)
     assert.ok(greyLevels(no) > 4, `page ${no} has content`)
   }
+})
+
+test("each policy step's page carries its policy file: the deck's preparser ran in the export too", () => {
+  const pages = pdfText.split('\f')
+  const missing = policySteps.filter((step) => {
+    const names = readManifests(repoRoot, [step.file]).map((o) => o.metadata?.name ?? '')
+    const page = pages.find((p) => p.includes(step.file)) ?? ''
+    return !names.some((name) => name && page.includes(`name: ${name}`))
+  })
+  assert.deepEqual(missing.map((s) => s.file), [])
 })

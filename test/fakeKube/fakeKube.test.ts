@@ -10,6 +10,8 @@ import {
   ApiException,
   ApisApi,
   CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
   Exec,
   KubeConfig,
   KubernetesObjectApi,
@@ -21,6 +23,7 @@ import {
 import type { KubernetesObject, V1Pod, V1Status } from '@kubernetes/client-node'
 import { startFakeKube } from './server.ts'
 import type { FakeKube, FakeKubeOptions } from './server.ts'
+import { imagePullWaiting } from './kubelet.ts'
 
 async function fake(t: { after: (fn: () => Promise<void>) => void }, opts?: FakeKubeOptions): Promise<FakeKube> {
   const kube = await startFakeKube(opts)
@@ -505,4 +508,49 @@ test('pods/ephemeralcontainers: added by JSON patch (what client-node sends), st
   // only spec.ephemeralContainers changes through this subresource
   const sneaky = await core.patchNamespacedPodEphemeralcontainers({ name: 'web', namespace: 'dev1', body: [{ op: 'replace', path: '/metadata/labels/app', value: 'other' }] })
   assert.equal(sneaky.metadata?.labels?.app, 'web')
+})
+
+test('pods/ephemeralcontainers: the stand-in kubelet can leave one waiting on its image, shaped as a real ContainerStatus', async (t) => {
+  const kube = await fake(t, { objects: [pod('web', 'dev1', { app: 'web' }, 'Running')] })
+  const core = kube.kubeConfig().makeApiClient(CoreV1Api)
+  kube.onEphemeralContainer((p, c) => (p.name === 'web' && c.name === 'dbg' ? imagePullWaiting('ImagePullBackOff', c.image) : { running: { startedAt: '2026-11-22T00:00:00Z' } }))
+  const debug = { name: 'dbg', image: 'docker.io/library/busybox:9.99' }
+  const patched = await core.patchNamespacedPodEphemeralcontainers({ name: 'web', namespace: 'dev1', body: [{ op: 'add', path: '/spec/ephemeralContainers', value: [debug] }] })
+  const status = patched.status?.ephemeralContainerStatuses?.[0]
+  assert.deepEqual({ ...status?.state?.waiting }, { reason: 'ImagePullBackOff', message: 'Back-off pulling image "docker.io/library/busybox:9.99"' })
+  assert.deepEqual([status?.name, status?.image, status?.imageID, status?.ready, status?.started, status?.restartCount], ['dbg', 'docker.io/library/busybox:9.99', '', false, false, 0])
+  const more = await core.patchNamespacedPodEphemeralcontainers({ name: 'web', namespace: 'dev1', body: [{ op: 'add', path: '/spec/ephemeralContainers/-', value: { ...debug, name: 'dbg-2' } }] })
+  const second = more.status?.ephemeralContainerStatuses?.[1]
+  assert.ok(second?.state?.running, 'the starter decides per container')
+  assert.match(second?.containerID ?? '', /^containerd:\/\/[0-9a-f]{64}$/)
+  assert.equal(more.status?.ephemeralContainerStatuses?.[0]?.state?.waiting?.reason, 'ImagePullBackOff', 'earlier statuses are kept')
+})
+
+test('Services get what the API server fills in (a ClusterIP from the service range); EndpointSlices and the FelixConfiguration are served', async (t) => {
+  const kube = await fake(t, {
+    serviceCidr: '198.19.32.0/20',
+    objects: [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { clusterIP: '198.19.32.10', selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } },
+      {
+        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'details-abcde', namespace: 'dev1', labels: { 'kubernetes.io/service-name': 'details' } },
+        addressType: 'IPv4', endpoints: [{ addresses: ['10.48.0.67'], conditions: { ready: false, serving: false, terminating: false } }], ports: [{ name: 'http', port: 9080, protocol: 'TCP' }],
+      },
+      { apiVersion: 'projectcalico.org/v3', kind: 'FelixConfiguration', metadata: { name: 'default' }, spec: { iptablesFilterDenyAction: 'Reject' } },
+    ],
+  })
+  const kc = kube.kubeConfig()
+  const core = kc.makeApiClient(CoreV1Api)
+  const created = await core.createNamespacedService({ namespace: 'dev1', body: { metadata: { name: 'details' }, spec: { selector: { app: 'details' }, ports: [{ name: 'http', port: 9080 }] } } })
+  assert.equal(created.spec?.clusterIP, '198.19.32.100')
+  assert.deepEqual(created.spec?.clusterIPs, ['198.19.32.100'])
+  assert.deepEqual([created.spec?.type, created.spec?.sessionAffinity, created.spec?.ipFamilies, created.spec?.internalTrafficPolicy], ['ClusterIP', 'None', ['IPv4'], 'Cluster'])
+  assert.deepEqual({ ...created.spec?.ports?.[0] }, { name: 'http', port: 9080, protocol: 'TCP', targetPort: 9080 })
+  const second = await core.createNamespacedService({ namespace: 'dev1', body: { metadata: { name: 'reviews' }, spec: { ports: [{ port: 9080 }] } } })
+  assert.equal(second.spec?.clusterIP, '198.19.32.101', 'the next free address')
+  assert.equal((await core.readNamespacedService({ namespace: 'kube-system', name: 'kube-dns' })).spec?.clusterIP, '198.19.32.10', 'a set address is kept')
+  const slices = await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'dev1', labelSelector: 'kubernetes.io/service-name=details' })
+  assert.equal(slices.items.length, 1)
+  assert.equal(slices.items[0]?.endpoints?.[0]?.conditions?.ready, false)
+  const felix = (await kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: 'projectcalico.org', version: 'v3', plural: 'felixconfigurations', name: 'default' })) as { spec?: { iptablesFilterDenyAction?: string } }
+  assert.equal(felix.spec?.iptablesFilterDenyAction, 'Reject')
 })

@@ -103,6 +103,9 @@ export const RESOURCES: ResourceDef[] = [
     { name: 'bgpconfigurations', kind: 'BGPConfiguration', namespaced: false, shortNames: ['bgpconfig', 'bgpconfigs'] },
     { name: 'bgppeers', kind: 'BGPPeer', namespaced: false },
     { name: 'clusterinformations', kind: 'ClusterInformation', namespaced: false, shortNames: ['clusterinfo'] },
+    // calico-node writes status with a plain update (node/pkg/status/reporter.go): no status subresource, as the
+    // CRD (crd.projectcalico.org_caliconodestatuses.yaml) and the API server's registry have none
+    { name: 'caliconodestatuses', kind: 'CalicoNodeStatus', namespaced: false, shortNames: ['caliconodestatus'] },
   ]),
   // Calico CRDs (what the v3 API server stores underneath; here an independent store).
   ...group('crd.projectcalico.org', 'v1', false, [

@@ -11,6 +11,8 @@ import { KubeConfig } from '@kubernetes/client-node'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { ExecEndpoint, refuseUpgrade } from './exec.ts'
 import type { ExecRequest, ExecScript } from './exec.ts'
+import { containerStatus, running } from './kubelet.ts'
+import type { EphemeralStarter } from './kubelet.ts'
 import {
   apiGroupDoc,
   apiGroupList,
@@ -30,6 +32,7 @@ import { badRequest, failure, forced, notFound, success, unknownResource } from 
 
 export type { ExecRequest, ExecScript } from './exec.ts'
 export type { KubeObject } from './store.ts'
+export type { ContainerState, EphemeralStarter } from './kubelet.ts'
 
 /** A pods/portforward upgrade for a pod that exists; the handler answers the upgrade (test/fakeWhisker/portForward.ts). */
 export interface PortForwardRequest {
@@ -47,6 +50,8 @@ export interface FakeKubeOptions {
   objects?: object[]
   /** gitVersion reported by /version (default v1.34.1). */
   version?: string
+  /** Where Services without a spec.clusterIP get one (default 10.96.0.0/16, kind's default service subnet). */
+  serviceCidr?: string
 }
 
 export interface FakeKube {
@@ -60,6 +65,11 @@ export interface FakeKube {
   writeKubeconfig(path: string, contextName?: string): void
   /** Per-test exec scripting; default: exit 0, no output. */
   onExec(handler: (req: ExecRequest) => ExecScript): void
+  /**
+   * The state the stand-in kubelet gives each ephemeral container added (default: running at once); e.g. an image-pull
+   * waiting state from kubelet.ts. Tests move it on with upsert, as the kubelet would.
+   */
+  onEphemeralContainer(starter: EphemeralStarter | undefined): void
   /** Every exec request seen (including refused ones), in order. */
   readonly execRequests: ExecRequest[]
   /** Exec WebSockets currently open. */
@@ -181,6 +191,7 @@ class FakeKubeServer implements FakeKube {
   private stalls: Array<{ method?: string; pathPrefix: string }> = []
   private watches = new Set<ServerResponse>()
   private portForward: ((req: PortForwardRequest) => void) | undefined
+  private ephemeralStarter: EphemeralStarter | undefined
   requests: RequestRecord[] = []
   openRequests = 0
   private gitVersion: string
@@ -188,6 +199,7 @@ class FakeKubeServer implements FakeKube {
 
   constructor(opts: FakeKubeOptions) {
     this.gitVersion = opts.version ?? 'v1.34.1'
+    if (opts.serviceCidr) this.store.serviceCidr = opts.serviceCidr
     const seeds = [...(opts.objects ?? [])] as KubeObject[]
     seeds.sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'))
     for (const seed of seeds) this.store.seed(seed)
@@ -228,6 +240,10 @@ class FakeKubeServer implements FakeKube {
 
   onExec(handler: (req: ExecRequest) => ExecScript): void {
     this.exec.handler = handler
+  }
+
+  onEphemeralContainer(starter: EphemeralStarter | undefined): void {
+    this.ephemeralStarter = starter
   }
 
   onPortForward(handler: ((req: PortForwardRequest) => void) | undefined): void {
@@ -582,7 +598,7 @@ class FakeKubeServer implements FakeKube {
 
   /**
    * Like the API server, ephemeral containers can be added but never changed or removed, and names are unique in the
-   * pod. Like a kubelet, the fake starts each new one at once (status running).
+   * pod. Like a kubelet, the fake gives each new one a status: running at once, or what onEphemeralContainer says.
    */
   private addEphemeralContainers(prev: KubeObject, next: KubeObject): KubeObject {
     type Container = { name?: string; image?: string; [k: string]: unknown }
@@ -599,7 +615,9 @@ class FakeKubeServer implements FakeKube {
     const status = { ...((prev.status ?? {}) as Record<string, unknown>) }
     const statuses = [...((status.ephemeralContainerStatuses as object[] | undefined) ?? [])]
     for (const c of after.slice(before.length)) {
-      statuses.push({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, state: { running: { startedAt: new Date().toISOString() } } })
+      const container = { name: String(c.name), image: String(c.image) }
+      const state = this.ephemeralStarter?.({ namespace: prev.metadata.namespace ?? '', name: prev.metadata.name }, container) ?? running()
+      statuses.push(containerStatus(container, state))
     }
     status.ephemeralContainerStatuses = statuses
     return { ...prev, spec: { ...(prev.spec as object), ephemeralContainers: after }, status }

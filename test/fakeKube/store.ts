@@ -92,8 +92,14 @@ function qualified(res: ResourceDef): string {
   return res.group ? `${res.name}.${res.group}` : res.name
 }
 
+/** IPv4 dotted quad ↔ number, for the ClusterIP allocator. */
+const ipNumber = (ip: string): number => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0)
+const ipText = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.')
+
 export class Store {
   rv = 1000
+  /** Where Services without a spec.clusterIP get one (the API server's --service-cluster-ip-range). */
+  serviceCidr = '10.96.0.0/16'
   private items = new Map<string, KubeObject>()
   private history: HistoryEntry[] = []
   private watchers = new Set<Watcher>()
@@ -190,10 +196,46 @@ export class Store {
       obj.status ??= { phase: 'Active' }
     }
     if (res.kind === 'Pod') obj.status ??= { phase: 'Pending' }
+    if (res.kind === 'Service') this.defaultService(obj)
     if (!meta.managedFields) {
       meta.managedFields = [this.managedEntry(res, opts.manager, 'Update', input)]
     }
     return obj
+  }
+
+  /**
+   * What the API server fills in on a new Service (k8s.io/api core/v1 defaults and the ClusterIP allocator): type
+   * ClusterIP, sessionAffinity None, single-stack IPv4, protocol TCP and targetPort = port on each port, Cluster
+   * traffic policies, and a free address of the service range (the lowest free one from .100 on, so tests are
+   * repeatable; a real allocator picks at random, and static addresses such as kube-dns's .10 are set by whoever
+   * creates the Service).
+   */
+  private defaultService(obj: KubeObject): void {
+    const spec = ((obj.spec ??= {}) as Record<string, unknown>)
+    spec.type ??= 'ClusterIP'
+    spec.sessionAffinity ??= 'None'
+    spec.internalTrafficPolicy ??= 'Cluster'
+    if (spec.type === 'LoadBalancer' || spec.type === 'NodePort') spec.externalTrafficPolicy ??= 'Cluster'
+    spec.ports = ((spec.ports as Array<Record<string, unknown>> | undefined) ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port }))
+    if (spec.type !== 'ExternalName') {
+      spec.ipFamilies ??= ['IPv4']
+      spec.ipFamilyPolicy ??= 'SingleStack'
+      if (!spec.clusterIP) spec.clusterIP = this.freeClusterIp()
+      spec.clusterIPs ??= [spec.clusterIP]
+    }
+    obj.status ??= { loadBalancer: {} }
+  }
+
+  private freeClusterIp(): string {
+    const [base = '', bits = '16'] = this.serviceCidr.split('/')
+    const first = ipNumber(base)
+    const size = 2 ** (32 - Number(bits))
+    const taken = new Set([...this.items.values()].filter((o) => o.kind === 'Service').map((o) => String((o.spec as { clusterIP?: string } | undefined)?.clusterIP ?? '')))
+    for (let i = 100; i < size - 1; i++) {
+      const ip = ipText(first + i)
+      if (!taken.has(ip)) return ip
+    }
+    throw new ApiError(failure(500, `Internal error occurred: failed to allocate a serviceIP: range is full`, 'InternalError'))
   }
 
   private managedEntry(res: ResourceDef, manager: string, operation: 'Apply' | 'Update', config: KubeObject, subresource?: string): ManagedFieldsEntry {

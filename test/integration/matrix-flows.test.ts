@@ -21,7 +21,7 @@ import { labObjects } from '../support/labObjects.ts'
 import { demoServerOnFake } from '../support/demoServer.ts'
 import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
-import { labExecHandler, labPolicies, standInDocker, timedOutScript } from '../support/matrixLab.ts'
+import { droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
 import { whiskerService } from '../fakeWhisker/objects.ts'
 
 const token = 'matrix-flows-token-0123456789'
@@ -245,7 +245,7 @@ test('the staged step end to end: staged, traffic flows, pending denies; enforce
   assert.equal(m1.cell('productpage', 'dns')!.opinions.calico?.calico?.pending?.verdict, 'allowed', 'DNS would stay allowed')
 
   // enforce: the same cells, now denied by the default deny (the staged twin stays)
-  fake.onExec(labExecHandler({ deniedMs: 100, override: (row, col) => (col !== 'dns' && !row.startsWith('host') && !row.startsWith('other') ? timedOutScript(100) : undefined) }))
+  fake.onExec(labExecHandler({ deniedMs: 100, override: (row, col, req) => (col !== 'dns' && !row.startsWith('host') && !row.startsWith('other') ? droppedScript(req, 100) : undefined) }))
   const t2 = Math.max(now(), t1 + 15)
   add(cellRecords('productpage', 'details', t2, { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')], pending: [denyAtEnd('default-deny', 'StagedNetworkPolicy', 2)] } }))
   d.send({ type: 'run', action: enforced.apply })

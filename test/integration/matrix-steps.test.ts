@@ -15,7 +15,7 @@ import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { demoServerOnFake } from '../support/demoServer.ts'
-import { labExecHandler, labPolicies, REPO } from '../support/matrixLab.ts'
+import { labPolicies, momentExecHandler, REPO } from '../support/matrixLab.ts'
 
 const token = 'matrix-steps-token-0123456789'
 const origin = 'http://localhost:3030'
@@ -29,7 +29,7 @@ const REMOVE = DETAILS.remove
 const matrix: ProbeMatrixAction = { ...reachMatrix, probeTimeoutSeconds: 1, timeoutMs: 60_000 }
 /** every demo moment's matrix, fast */
 const matrices = matrixActions.map((m) => ({ ...(m as ProbeMatrixAction), probeTimeoutSeconds: 1, timeoutMs: 60_000 }))
-/** details is step 3: applying it re-runs the matrix of moment 3, removing it the one of moment 2 */
+/** applying details re-runs the matrix of its moment (DETAILS.number), removing it the one of the moment before */
 const AFTER_APPLY = DETAILS.matrix
 const AFTER_REMOVE = matrixAfterSteps(DETAILS.number - 1)
 
@@ -42,7 +42,7 @@ after(async () => {
   await server.close()
   await fake.close()
 })
-beforeEach(() => fake.onExec(labExecHandler({ deniedMs: 30, allowedMs: 5 })))
+beforeEach(() => fake.onExec(momentExecHandler(fake, { deniedMs: 30, allowedMs: 5 })))
 
 async function deck(...subscribe: string[]): Promise<TestDeck> {
   const d = await connectDeck(server.url, token, origin)
@@ -102,7 +102,7 @@ test('Remove: the policy goes, and the matrix re-runs without it', async () => {
 })
 
 test('a matrix already running when the step lands runs once more after it, reading the new policy', async () => {
-  fake.onExec(labExecHandler({ deniedMs: 400, allowedMs: 5 }))
+  fake.onExec(momentExecHandler(fake, { deniedMs: 400, allowedMs: 5 }))
   const d = await deck(APPLY, AFTER_APPLY)
   d.send({ type: 'run', action: AFTER_APPLY })
   await d.waitFor((m) => m.type === 'state' && m.action === AFTER_APPLY && m.run?.status === 'running')

@@ -1,6 +1,8 @@
 // The probe matrix through the whole pipeline against the fake API server: the expectation computed from the
-// policies live in the (fake) cluster, observations parsed from exec output, timeouts as denied, failures as errors,
-// the worker-pool bound, the ephemeral debug containers, and the outside clients through an allow-listed host command.
+// policies live in the (fake) cluster; probes aimed at the ClusterIPs and kube-dns address read from the API; their
+// output (what busybox nc / nslookup and curl print) judged with the Service's ready endpoints and Felix's deny action;
+// failures as errors with their cause; the worker-pool bound; the ephemeral debug containers (never a stuck one); the
+// outside clients through an allow-listed host command.
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -8,22 +10,25 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube, KubeObject } from '../fakeKube/server.ts'
+import { imagePullWaiting } from '../fakeKube/kubelet.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { reachMatrix } from '../../demo-server/src/catalog/matrices.ts'
 import { REACH_MATRIX_ID as MATRIX_ID } from '../../demo-server/src/catalog/policySteps.ts'
 import type { ProbeMatrixAction } from '../../demo-server/src/catalog/types.ts'
 import { execInPod } from '../../demo-server/src/kube/exec.ts'
-import { podProbeCommand } from '../../demo-server/src/matrix/probe.ts'
+import { DEBUG_INIT } from '../../demo-server/src/matrix/debugContainer.ts'
 import { readMatrix } from '../../demo-server/src/matrix/reachability.ts'
 import type { Reachability } from '../../demo-server/src/matrix/reachability.ts'
 import { printReachability } from '../../demo-server/src/matrix/truthTable.ts'
+import { dnsProbeArgv, tcpProbeArgv } from '../../demo-server/src/matrix/verdict.ts'
 import type { ExitMessage } from '../../demo-server/src/protocol.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { demoServerOnFake } from '../support/demoServer.ts'
 import { intendedMatrixCells } from '../support/leastPrivilege.ts'
-import { labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
+import { endpointSliceFor, felixConfiguration, LAB_CLUSTER_IPS, labServiceObjects } from '../support/labServices.ts'
+import { droppedScript, labExecHandler, labPolicies, refusedScript, standInDocker } from '../support/matrixLab.ts'
 
 const token = 'matrix-test-token-0123456789'
 const origin = 'http://localhost:3030'
@@ -35,11 +40,15 @@ const originalPath = process.env.PATH
 
 const matrix: ProbeMatrixAction = { ...reachMatrix, probeTimeoutSeconds: T, timeoutMs: 60_000 }
 const bounded: ProbeMatrixAction = { ...matrix, id: 'matrix-bounded', concurrency: 3 }
+/** the catalog's debug image changed since the debug containers were added */
+const newImage: ProbeMatrixAction = { ...matrix, id: 'matrix-new-image', debugImage: 'docker.io/library/busybox:1.37' }
+/** a debug image no registry has */
+const missingImage: ProbeMatrixAction = { ...matrix, id: 'matrix-missing-image', debugImage: 'docker.io/library/busybox:9.99' }
 
 before(async () => {
   process.env.PATH = `${standInDocker()}:${originalPath}`
   fake = await startFakeKube({ objects: labObjects() })
-  server = await demoServerOnFake(fake, { token, origin, context: 'kind-calico-lab', actions: [matrix, bounded] })
+  server = await demoServerOnFake(fake, { token, origin, context: 'kind-calico-lab', actions: [matrix, bounded, newImage, missingImage] })
 })
 after(async () => {
   process.env.PATH = originalPath
@@ -57,8 +66,9 @@ async function deck(): Promise<TestDeck> {
 const exitOf = (action: string) => (m: { type: string; action?: string }): m is ExitMessage => m.type === 'exit' && m.action === action
 
 /** Runs a matrix action from a deck and reads what the run store kept. */
-async function runMatrix(action = MATRIX_ID): Promise<{ exit: ExitMessage; p: Reachability; d: TestDeck }> {
+async function runMatrix(action = MATRIX_ID): Promise<{ exit: ExitMessage; p: Reachability; d: TestDeck; info: string; ms: number }> {
   const d = await deck()
+  const started = Date.now()
   d.send({ type: 'run', action })
   const exit = await d.waitFor(exitOf(action), 30_000)
   const run = server.store.get(action).run!
@@ -66,19 +76,37 @@ async function runMatrix(action = MATRIX_ID): Promise<{ exit: ExitMessage; p: Re
   const reader = readMatrix(run.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join(''))
   assert.equal(reader.rejected, 0)
   assert.ok(reader.reachability, 'the run wrote a matrix')
-  return { exit, p: reader.reachability, d }
+  const info = run.chunks.filter((c) => c.stream === 'info').map((c) => c.data).join('')
+  return { exit, p: reader.reachability, d, info, ms: Date.now() - started }
 }
 const expectedCells = (p: Reachability) => [...p.cells.values()].map((c) => ({ from: c.from, to: c.to, ...c.opinions.expected! }))
 const observedCells = (p: Reachability) => [...p.cells.values()].flatMap((c) => (c.opinions.observed ? [{ from: c.from, to: c.to, ...c.opinions.observed }] : []))
+const cellOf = (p: Reachability) => (from: string, to: string) => {
+  const o = p.cell(from, to)?.opinions.observed
+  return o && { ...o, raw: o.raw ?? '', command: o.command ?? '' }
+}
+/** [verdict, reason code] of a cell's observation */
+const said = (p: Reachability, from: string, to: string) => {
+  const o = p.cell(from, to)?.opinions.observed
+  return [o?.verdict, o?.evidence]
+}
+const objects = () => fake.objects() as KubeObject[]
+const find = (kind: string, namespace: string | undefined, name: string) => objects().find((o) => o.kind === kind && o.metadata.namespace === namespace && o.metadata.name === name)
 
-function setPolicies(objects: object[]): void {
-  for (const o of fake.objects() as KubeObject[]) {
-    if (o.apiVersion === 'projectcalico.org/v3' || o.apiVersion === 'networking.k8s.io/v1') fake.remove(String(o.apiVersion), String(o.kind), o.metadata.namespace, o.metadata.name)
+function setPolicies(list: object[]): void {
+  for (const o of objects()) {
+    if ((o.apiVersion === 'projectcalico.org/v3' && o.kind !== 'FelixConfiguration') || o.apiVersion === 'networking.k8s.io/v1') fake.remove(String(o.apiVersion), String(o.kind), o.metadata.namespace, o.metadata.name)
   }
-  for (const o of objects) fake.upsert(o)
+  for (const o of list) fake.upsert(o)
 }
 
-test('the catalog message carries the expectation from manifests/, labelled as such', async () => {
+const BOOKINFO_ROWS = ['productpage', 'details', 'ratings', 'reviews-v1', 'reviews-v2', 'reviews-v3']
+const bookinfoPods = () => objects().filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'dev1' && o.metadata.name !== 'alpine')
+type Ephemeral = { name: string; image: string; command?: string[]; securityContext?: { capabilities?: unknown } }
+const ephemeral = (o: KubeObject): Ephemeral[] => ((o.spec as { ephemeralContainers?: Ephemeral[] }).ephemeralContainers ?? [])
+const podOf = (prefix: string) => bookinfoPods().find((o) => o.metadata.name.startsWith(prefix))!
+
+test('the catalog message carries the expectation from manifests/, labelled as such; the shown command is the probe that runs', async () => {
   const d = await deck()
   const catalog = await d.waitFor((m) => m.type === 'catalog')
   const entry = catalog.type === 'catalog' ? catalog.actions.find((a) => a.id === MATRIX_ID) : undefined
@@ -87,7 +115,7 @@ test('the catalog message carries the expectation from manifests/, labelled as s
   assert.equal(preview?.header.expected.source, 'manifests')
   assert.equal(preview?.cells.size, 50)
   assert.ok([...(preview?.cells.values() ?? [])].every((c) => c.opinions.expected && !c.opinions.observed), 'expected only: nothing was probed')
-  assert.match(entry?.shownCommand ?? '', /^kubectl exec -n dev1 <pod> -c reach-probe -- timeout \d+ wget -q -T \d+ -O \/dev\/null http:\/\/<service>/)
+  assert.equal(entry?.shownCommand, `kubectl exec -n dev1 <pod> -c reach-probe -- nc -vv -z -w ${T} <cluster-ip> 9080   # every cell at once`)
 })
 
 test('expected is computed from the policies in the API server: open without them, least privilege with them', async () => {
@@ -102,7 +130,7 @@ test('expected is computed from the policies in the API server: open without the
 
   setPolicies(labPolicies())
   fake.onExec(labExecHandler({ deniedMs: 50 }))
-  const { p } = await runMatrix()
+  const { p, info } = await runMatrix()
   assert.equal(p.header.expected.policies.length, labPolicies().length, 'every policy resource the steps apply, the staged one included')
   const allowed = expectedCells(p).filter((c) => c.verdict === 'allowed' && c.to !== 'dns').map((c) => `${c.from}→${c.to}`).sort()
   assert.deepEqual(allowed, intendedMatrixCells())
@@ -110,67 +138,70 @@ test('expected is computed from the policies in the API server: open without the
   assert.match(denied.reason, /denied at end of tier default/)
   assert.equal(p.summary?.mismatches, 0, `the fake answers as the policies say\n${printReachability(p)}`)
   assert.equal(p.summary?.probes, 45)
+  assert.equal(p.summary?.settling, undefined, 'every first probe agreed: nothing to settle')
+  assert.match(info, /45 probes in \d+\.\d s, up to 48 at a time \(peak \d+\); nothing to settle; 0 mismatches, 0 errors/)
 })
 
-test('observed: parsed from what the probe printed; timeouts are denied; a failed check is an error, never denied', async () => {
+test('observed: aimed at the ClusterIPs read from the API, judged from what the tool printed, each with its reason', async () => {
   setPolicies(labPolicies())
   const seen: string[] = []
   fake.onExec(labExecHandler({
     deniedMs: 100,
     override: (row, col, req) => {
       seen.push(`${row}→${col} ${req.container}`)
-      if (row === 'productpage' && col === 'reviews') return { steps: [{ stderr: 'wget: server returned error: HTTP/1.1 404 Not Found\n' }], exitCode: 1 }
-      if (row === 'reviews-v2' && col === 'ratings') return { steps: [{ stderr: "wget: can't connect to remote host (10.48.0.66): Connection refused\n" }], exitCode: 1 }
-      if (row === 'alpine-dev1' && col === 'details') return { steps: [{ delayMs: 150 }], exitCode: 143 } // killed by `timeout`
-      if (row === 'alpine-dev1' && col === 'reviews') return { steps: [{ stderr: "wget: bad address 'reviews.dev1.svc.cluster.local:9080'\n" }], exitCode: 1 }
-      if (row === 'ratings' && col === 'dns') return { steps: [{ delayMs: 100 }, { stdout: ';; connection timed out; no servers could be reached\n' }], exitCode: 1 }
+      // ratings is allowed: its target's kernel refuses (nothing listening on the port)
+      if (row === 'reviews-v2' && col === 'ratings') return refusedScript(req)
+      // ICMP unreachable from the path: not an answer about policy
+      if (row === 'alpine-dev1' && col === 'reviews') return { steps: [{ stderr: `nc: ${LAB_CLUSTER_IPS.reviews} (${LAB_CLUSTER_IPS.reviews}:9080): No route to host\nsent 0, rcvd 0\n` }], exitCode: 1 }
+      if (row === 'ratings' && col === 'dns') return droppedScript(req, 100)
       if (row === 'alpine-default') return { httpStatus: 500 }
       if (row === 'details' && col === 'ratings') return { status: { metadata: {}, status: 'Failure', reason: 'InternalError', message: 'container reach-probe is not running' } }
+      if (row === 'productpage' && col === 'reviews') return { status: { metadata: {}, status: 'Failure', reason: 'InternalError', message: 'OCI runtime exec failed: exec failed: unable to start container process: exec: "nc": executable file not found in $PATH: unknown' } }
       return undefined
     },
   }))
   const { p, exit } = await runMatrix()
   assert.equal(exit.status, 'succeeded')
-  const cell = (from: string, to: string) => {
-    const o = p.cell(from, to)?.opinions.observed
-    return o && { ...o, raw: o.raw ?? '', command: o.command ?? '' }
-  }
-  assert.deepEqual([cell('productpage', 'details')!.verdict, cell('productpage', 'details')!.evidence], ['allowed', 'connected'])
-  assert.deepEqual([cell('productpage', 'reviews')!.verdict, cell('productpage', 'reviews')!.evidence], ['allowed', 'http-error'])
-  assert.deepEqual([cell('reviews-v2', 'ratings')!.verdict, cell('reviews-v2', 'ratings')!.evidence], ['allowed', 'refused'])
-  assert.deepEqual([cell('alpine-dev1', 'productpage')!.verdict, cell('alpine-dev1', 'productpage')!.evidence], ['denied', 'timeout'])
-  assert.match(cell('alpine-dev1', 'productpage')!.raw, /download timed out/)
-  assert.deepEqual([cell('alpine-dev1', 'details')!.verdict, cell('alpine-dev1', 'details')!.evidence], ['denied', 'timeout'])
-  assert.deepEqual([cell('alpine-dev1', 'reviews')!.verdict, cell('alpine-dev1', 'reviews')!.evidence], ['error', 'dns-failed'])
-  assert.deepEqual([cell('ratings', 'dns')!.verdict, cell('ratings', 'dns')!.evidence], ['denied', 'dns-timeout'])
-  assert.deepEqual([cell('productpage', 'dns')!.verdict, cell('productpage', 'dns')!.evidence], ['allowed', 'dns-answer'])
-  for (const to of ['productpage', 'details', 'reviews', 'ratings', 'dns']) {
-    assert.deepEqual([cell('alpine-default', to)!.verdict, cell('alpine-default', to)!.evidence], ['error', 'exec-failed'], `alpine-default→${to}`)
-  }
-  assert.deepEqual([cell('details', 'ratings')!.verdict, cell('details', 'ratings')!.evidence], ['error', 'exec-failed'])
+  const cell = cellOf(p)
+  assert.deepEqual(said(p, 'productpage', 'details'), ['allowed', 'connected'])
+  assert.match(cell('productpage', 'details')!.raw, /198\.19\.40\.113 \(198\.19\.40\.113:9080\) open/)
+  assert.deepEqual(said(p, 'reviews-v2', 'ratings'), ['allowed', 'nothing-listening'])
+  assert.deepEqual(said(p, 'alpine-dev1', 'productpage'), ['denied', 'dropped'])
+  assert.match(cell('alpine-dev1', 'productpage')!.reason, /no answer within 1 s: the packets were dropped/)
+  assert.deepEqual(said(p, 'alpine-dev1', 'reviews'), ['error', 'rejected-on-path'])
+  assert.deepEqual(said(p, 'ratings', 'dns'), ['denied', 'dropped'], 'the DNS column itself: a dropped query is a denial')
+  assert.deepEqual(said(p, 'productpage', 'dns'), ['allowed', 'answered'])
+  assert.deepEqual(said(p, 'productpage', 'reviews'), ['error', 'tool-missing'])
+  for (const to of ['productpage', 'details', 'reviews', 'ratings', 'dns']) assert.deepEqual(said(p, 'alpine-default', to), ['error', 'exec-failed'], `alpine-default→${to}`)
+  assert.deepEqual(said(p, 'details', 'ratings'), ['error', 'exec-failed'])
   assert.match(cell('details', 'ratings')!.reason, /container reach-probe is not running/)
-  // the outside clients, through the stand-in docker: LB allowed for host1, the rest timed out
-  assert.deepEqual([cell('host1', 'productpage')!.verdict, cell('host1', 'productpage')!.reason], ['allowed', 'connected (HTTP 200)'])
-  assert.equal(cell('host1', 'productpage')!.command, "docker exec host1 curl -sS -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 2 http://198.19.48.10:80/")
-  assert.equal(cell('host1', 'details')!.verdict, 'denied')
+  // the outside clients, through the stand-in docker: LB allowed for host1, the rest dropped
+  assert.deepEqual(said(p, 'host1', 'productpage'), ['allowed', 'connected'])
+  assert.match(cell('host1', 'productpage')!.reason, /HTTP 200/)
+  assert.equal(cell('host1', 'productpage')!.command, "docker exec host1 curl -v -sS -o /dev/null -w '%{http_code}:%{num_connects}' --connect-timeout 1 --max-time 1 http://198.19.48.10:80/")
+  assert.deepEqual(said(p, 'host1', 'details'), ['denied', 'dropped'])
   assert.match(cell('host1', 'details')!.command, /http:\/\/10\.48\.0\.67:9080\/$/, 'aimed at the details pod address')
-  assert.equal(cell('other-range', 'productpage')!.verdict, 'denied')
+  assert.deepEqual(said(p, 'other-range', 'productpage'), ['denied', 'dropped'])
   assert.equal(cell('other-range', 'details'), undefined, 'not probed')
   assert.match(p.cell('other-range', 'details')?.unprobed ?? '', /not probed/)
-  // where each probe ran, and with what
+  // where each probe ran, and with what: nc to the Service's ClusterIP (no name to resolve), nslookup of a fully
+  // qualified name asked of kube-dns's ClusterIP
   assert.ok(seen.includes('productpage→details reach-probe'), 'bookinfo probes run in the debug container')
   assert.ok(seen.includes('alpine-dev1→details alpine'), 'alpine probes run in the pod’s own container')
-  const req = fake.execRequests.find((r) => r.pod.startsWith('productpage-v1') && r.command.includes('http://details.dev1.svc.cluster.local:9080/'))
-  assert.deepEqual(req?.command, podProbeCommand(reachMatrix.targets[1]!, T).argv)
-  assert.equal(cell('productpage', 'details')!.command, 'kubectl exec -n dev1 productpage-v1-bcc6748f7-dh26s -c reach-probe -- timeout 2 wget -q -T 1 -O /dev/null http://details.dev1.svc.cluster.local:9080/')
-  // mismatches are counted against the expectation: the refused and 404 cells agree (allowed), errors are not
-  // mismatches; DNS timing out for ratings while the policies allow it is one
+  const pp = (r: { pod: string }) => r.pod.startsWith('productpage-v1')
+  assert.ok(fake.execRequests.some((r) => pp(r) && JSON.stringify(r.command) === JSON.stringify(tcpProbeArgv({ ip: LAB_CLUSTER_IPS.details!, port: 9080 }, T))))
+  assert.ok(fake.execRequests.some((r) => pp(r) && JSON.stringify(r.command) === JSON.stringify(dnsProbeArgv({ server: LAB_CLUSTER_IPS['kube-dns']! }, T))))
+  assert.equal(cell('productpage', 'details')!.command, 'kubectl exec -n dev1 productpage-v1-bcc6748f7-dh26s -c reach-probe -- nc -vv -z -w 1 198.19.40.113 9080')
+  assert.equal(cell('productpage', 'dns')!.command, 'kubectl exec -n dev1 productpage-v1-bcc6748f7-dh26s -c reach-probe -- nslookup -timeout=1 -retry=2 kubernetes.default.svc.cluster.local. 198.19.32.10')
+  // errors are never mismatches; DNS dropped for ratings while the policies allow it is one (probed again, still so)
   assert.equal(p.summary?.mismatches, 1)
-  assert.equal(p.summary?.errors, 7)
+  assert.equal(p.summary?.errors, 8)
+  assert.deepEqual(p.summary?.settling && { cells: p.summary.settling.cells, agreed: p.summary.settling.agreed, rounds: p.summary.settling.rounds }, { cells: 2, agreed: 0, rounds: 3 })
+  assert.match(cell('ratings', 'dns')!.reason, /probed again .* \(settling round 3\); the first probe saw: denied: dropped/)
 })
 
 test('a source pod that is not there: its row is errors, the rest of the matrix runs', async () => {
-  const alpine = (fake.objects() as KubeObject[]).find((o) => o.kind === 'Pod' && o.metadata.namespace === 'default' && o.metadata.name === 'alpine')!
+  const alpine = find('Pod', 'default', 'alpine')!
   fake.remove('v1', 'Pod', 'default', 'alpine')
   try {
     const { p } = await runMatrix()
@@ -185,20 +216,77 @@ test('a source pod that is not there: its row is errors, the rest of the matrix 
   }
 })
 
+test('a Service without ready endpoints: refused or timed out, its column is "no endpoints", never allowed or denied', async () => {
+  const reviews = labServiceObjects().find((s) => s.metadata.name === 'reviews')!
+  const slice = endpointSliceFor(reviews, objects() as never, true) as KubeObject
+  const ready = find('EndpointSlice', 'dev1', slice.metadata.name)!
+  fake.upsert(slice)
+  fake.onExec(labExecHandler({
+    deniedMs: 100,
+    // kube-proxy's REJECT: ICMP port-unreachable, rate-limited (some probes see it, some time out)
+    override: (row, col, req) => (col !== 'reviews' ? undefined : row.startsWith('alpine') ? droppedScript(req, 100) : refusedScript(req)),
+  }))
+  try {
+    const { p } = await runMatrix()
+    for (const row of [...BOOKINFO_ROWS, 'alpine-dev1', 'alpine-default']) {
+      assert.deepEqual(said(p, row, 'reviews'), ['error', 'no-endpoints'], `${row}→reviews`)
+    }
+    assert.match(cellOf(p)('productpage', 'reviews')!.reason, /the Service has no ready endpoints/)
+    assert.deepEqual(said(p, 'productpage', 'details'), ['allowed', 'connected'], 'other columns unchanged')
+  } finally {
+    fake.upsert(ready)
+  }
+})
+
+test("Felix's deny action Reject: a refused probe is denied (rejected), as is one the rate limit left to time out", async () => {
+  fake.upsert(felixConfiguration('Reject'))
+  fake.onExec(labExecHandler({
+    deniedMs: 100,
+    override: (row, col, req) => {
+      const intended = intendedMatrixCells().includes(`${row}→${col}`)
+      if (col === 'dns' || intended) return undefined
+      return row === 'alpine-dev1' ? droppedScript(req, 100) : refusedScript(req)
+    },
+  }))
+  try {
+    const { p, info } = await runMatrix()
+    assert.match(info, /deny action is Reject/)
+    assert.deepEqual(said(p, 'alpine-default', 'productpage'), ['denied', 'rejected'])
+    assert.deepEqual(said(p, 'alpine-dev1', 'productpage'), ['denied', 'rejected'])
+    assert.deepEqual(said(p, 'productpage', 'details'), ['allowed', 'connected'])
+    assert.equal(p.summary?.mismatches, 0, printReachability(p))
+    assert.equal(p.summary?.errors, 0)
+  } finally {
+    fake.upsert(felixConfiguration())
+  }
+})
+
+test('a target Service that is not there: its column says so (no ClusterIP to aim at); outside clients still aim at a pod', async () => {
+  const details = find('Service', 'dev1', 'details')!
+  fake.remove('v1', 'Service', 'dev1', 'details')
+  try {
+    const { p } = await runMatrix()
+    for (const row of [...BOOKINFO_ROWS, 'alpine-dev1', 'alpine-default']) assert.deepEqual(said(p, row, 'details'), ['error', 'no-service'], `${row}→details`)
+    assert.match(cellOf(p)('ratings', 'details')!.reason, /Service dev1\/details not found: no ClusterIP to aim at/)
+    assert.deepEqual(said(p, 'host1', 'details'), ['denied', 'dropped'])
+  } finally {
+    fake.upsert(details)
+  }
+})
+
 test('the worker pool bound holds: never more exec streams open than `concurrency`', async () => {
-  fake.onExec(() => ({ steps: [{ delayMs: 40 }], exitCode: 0 }))
+  fake.onExec(labExecHandler({ deniedMs: 40, allowedMs: 40 }))
   let peak = 0
   const sampler = setInterval(() => (peak = Math.max(peak, fake.openExecStreams)), 1)
   const before = fake.execRequests.length
   const started = Date.now()
-  const { p } = await runMatrix('matrix-bounded')
+  const { p, info } = await runMatrix('matrix-bounded')
   clearInterval(sampler)
   assert.equal(p.summary?.concurrency, 3)
   assert.ok(peak <= 3, `peak ${peak} open exec streams`)
   assert.ok(peak >= 2, `the pool was used in parallel (peak ${peak})`)
   assert.equal(fake.execRequests.length - before, 40, 'one exec per pod cell')
   assert.ok(Date.now() - started >= (40 / 3) * 40 * 0.8, 'bounded: the probes queued')
-  const info = server.store.get('matrix-bounded').run!.chunks.filter((c) => c.stream === 'info').map((c) => c.data).join('')
   assert.match(info, /up to 3 at a time \(peak 3\)/)
 })
 
@@ -210,30 +298,82 @@ test('the unbounded catalog matrix probes every cell at once: about one probe ti
   assert.ok(took < T * 1000 * 1.6, `took ${took} ms for ${p.summary?.probes} probes with a ${T} s timeout`)
 })
 
-test('debug containers: added once per bookinfo pod through pods/ephemeralcontainers, then reused; an ended one is replaced', async () => {
+test('debug containers: added once per bookinfo pod, PID 1 a reaping shell; reused; an ended one is replaced', async () => {
   await runMatrix()
-  const pods = () => (fake.objects() as KubeObject[]).filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'dev1')
-  const ephemeral = (o: KubeObject) => ((o.spec as { ephemeralContainers?: Array<{ name: string; image: string; securityContext?: object }> }).ephemeralContainers ?? [])
-  for (const pod of pods()) {
+  for (const pod of bookinfoPods()) {
     const list = ephemeral(pod)
-    if (pod.metadata.name === 'alpine') assert.equal(list.length, 0, 'alpine has wget: no debug container')
-    else {
-      assert.deepEqual(list.map((c) => c.name), ['reach-probe'], pod.metadata.name)
-      assert.equal(list[0]!.image, 'docker.io/library/busybox:1.36')
-      assert.deepEqual((list[0]!.securityContext as { capabilities?: unknown }).capabilities, { drop: ['ALL'] })
-    }
+    assert.deepEqual(list.map((c) => c.name), ['reach-probe'], pod.metadata.name)
+    assert.equal(list[0]!.image, 'docker.io/library/busybox:1.36')
+    assert.deepEqual(list[0]!.command, DEBUG_INIT, 'not `sleep` as PID 1: it would never reap, and ignore SIGTERM')
+    assert.deepEqual(list[0]!.securityContext?.capabilities, { drop: ['ALL'] })
   }
+  assert.equal(ephemeral(find('Pod', 'dev1', 'alpine')!).length, 0, 'alpine has nc: no debug container')
   await runMatrix()
-  for (const pod of pods()) if (pod.metadata.name !== 'alpine') assert.equal(ephemeral(pod).length, 1, `${pod.metadata.name}: reused`)
+  for (const pod of bookinfoPods()) assert.equal(ephemeral(pod).length, 1, `${pod.metadata.name}: reused`)
 
-  // the day-long sleep ended in one pod: a fresh container is added next to it
-  const ratings = pods().find((o) => o.metadata.name.startsWith('ratings-v1'))!
+  // the container ended in one pod: a fresh one is added next to it
+  const ratings = podOf('ratings-v1')
   const status = ratings.status as { ephemeralContainerStatuses: Array<{ state: object }> }
   status.ephemeralContainerStatuses[0]!.state = { terminated: { exitCode: 0, reason: 'Completed' } }
   fake.upsert(ratings)
   const { p } = await runMatrix()
-  assert.deepEqual(ephemeral(pods().find((o) => o.metadata.name.startsWith('ratings-v1'))!).map((c) => c.name), ['reach-probe', 'reach-probe-2'])
-  assert.match(p.cell('ratings', 'details')!.opinions.observed!.command ?? '', /-c reach-probe-2 /)
+  assert.deepEqual(ephemeral(podOf('ratings-v1')).map((c) => c.name), ['reach-probe', 'reach-probe-2'])
+  assert.match(cellOf(p)('ratings', 'details')!.command, /-c reach-probe-2 /)
+})
+
+test('a debug container stuck on an image pull is never reused: the next one gets a new name and the row probes', async () => {
+  const before = ephemeral(podOf('reviews-v1')).map((c) => c.name)
+  const reviews = podOf('reviews-v1')
+  const status = reviews.status as { ephemeralContainerStatuses: Array<{ name: string; state: object }> }
+  const stuck = status.ephemeralContainerStatuses.find((s) => s.name === before.at(-1))!
+  stuck.state = imagePullWaiting('ImagePullBackOff', 'docker.io/library/busybox:1.36')
+  fake.upsert(reviews)
+  const { p, info } = await runMatrix()
+  const after = ephemeral(podOf('reviews-v1')).map((c) => c.name)
+  assert.equal(after.length, before.length + 1, 'one more container')
+  const fresh = after.at(-1)!
+  assert.ok(!before.includes(fresh), `a new name: ${fresh}`)
+  assert.match(info, new RegExp(`adding ephemeral container ${fresh} .*not reusing ${before.at(-1)}: ImagePullBackOff: Back-off pulling image "docker.io/library/busybox:1.36"`))
+  assert.deepEqual(said(p, 'reviews-v1', 'dns'), ['allowed', 'answered'])
+  assert.match(cellOf(p)('reviews-v1', 'dns')!.command, new RegExp(` -c ${fresh} `))
+})
+
+test('a debug image that cannot be pulled: its rows are "image not pulled" errors at once, with the kubelet’s reason; fixed, the next run adds fresh containers', async () => {
+  fake.onEphemeralContainer((_pod, c) => imagePullWaiting('ErrImagePull', c.image))
+  const counts = new Map(bookinfoPods().map((o) => [o.metadata.name, ephemeral(o).length]))
+  let result: Awaited<ReturnType<typeof runMatrix>>
+  try {
+    result = await runMatrix('matrix-missing-image')
+  } finally {
+    fake.onEphemeralContainer(undefined)
+  }
+  const { p, ms } = result
+  assert.ok(ms < 15_000, `no 60 s wait for a container that cannot start (${ms} ms)`)
+  for (const row of BOOKINFO_ROWS) {
+    for (const to of ['productpage', 'details', 'reviews', 'ratings', 'dns']) assert.deepEqual(said(p, row, to), ['error', 'image-not-pulled'], `${row}→${to}`)
+  }
+  assert.match(cellOf(p)('details', 'ratings')!.reason, /ErrImagePull: rpc error: code = NotFound desc = failed to pull and unpack image "docker\.io\/library\/busybox:9\.99"/)
+  assert.deepEqual(said(p, 'alpine-dev1', 'dns'), ['allowed', 'answered'], 'the alpine rows need no debug image')
+  for (const pod of bookinfoPods()) assert.equal(ephemeral(pod).length, counts.get(pod.metadata.name)! + 1, pod.metadata.name)
+
+  // the image is there now (a mirror, a pre-load): the stuck containers are passed over, new ones start
+  const { p: fixed } = await runMatrix('matrix-missing-image')
+  for (const row of BOOKINFO_ROWS) assert.deepEqual(said(fixed, row, 'dns'), ['allowed', 'answered'], row)
+  for (const pod of bookinfoPods()) assert.equal(ephemeral(pod).length, counts.get(pod.metadata.name)! + 2, pod.metadata.name)
+})
+
+test('a debug container with another image is not reused: the catalog’s image is what probes run in', async () => {
+  const { p } = await runMatrix('matrix-new-image')
+  for (const pod of bookinfoPods()) {
+    const last = ephemeral(pod).at(-1)!
+    assert.equal(last.image, 'docker.io/library/busybox:1.37', pod.metadata.name)
+  }
+  const last = ephemeral(podOf('details-v1')).at(-1)!.name
+  assert.match(cellOf(p)('details', 'ratings')!.command, new RegExp(` -c ${last} `))
+  // and back: the 1.36 containers still running are reused, nothing new is added
+  const counts = bookinfoPods().map((o) => ephemeral(o).length)
+  await runMatrix()
+  assert.deepEqual(bookinfoPods().map((o) => ephemeral(o).length), counts)
 })
 
 test('cancel ends the run at once and closes every probe stream', async () => {
@@ -270,6 +410,7 @@ test('without docker on this machine the outside cells are errors that say so', 
     assert.equal(outside.length, 5)
     for (const o of outside) {
       assert.equal(o.verdict, 'error')
+      assert.equal(o.evidence, 'exec-failed')
       assert.match(o.reason, /docker is not installed on this machine/)
     }
   } finally {

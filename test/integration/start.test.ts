@@ -2,7 +2,7 @@
 // Ctrl-C (SIGINT) stops the deck and the demo server together.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,7 +24,8 @@ test('npm start prints the deck URL and the context, and one SIGINT stops both s
   child.stderr.on('data', (d: Buffer) => (out += d.toString()))
   try {
     const deadline = Date.now() + 60_000
-    while (!/public slide show/.test(out)) {
+    // Slidev and the demo server start side by side: wait for both to say they are up, in whichever order.
+    while (!/public slide show/.test(out) || !/^deck\s+http/m.test(out)) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${out}`)
       await new Promise((r) => setTimeout(r, 100))
     }
@@ -45,4 +46,31 @@ test('npm start prints the deck URL and the context, and one SIGINT stops both s
     if (child.exitCode === null) child.kill('SIGKILL')
     await fake.close()
   }
+})
+
+test('npm start refuses an unknown option, names it and the usage, and starts nothing', () => {
+  const run = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'start.ts'), '--prot', '3031'], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 })
+  assert.equal(run.status, 2)
+  assert.equal(run.stderr, 'npm start: unknown option --prot\nusage: npm start -- [--port 3030] [--context NAME]\n')
+  assert.equal(run.stdout, '', 'no demo server, no Slidev')
+})
+
+test('npm start refuses a port that is not a port, and a stray argument', () => {
+  for (const [args, message] of [
+    [['--port', '30x0'], /--port must be a port number \(1–65535\), not "30x0"/],
+    [['--port', '70000'], /--port must be a port number/],
+    [['3031'], /unexpected argument "3031"/],
+    [['--context'], /--context <value>' argument missing/],
+  ] as const) {
+    const run = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'start.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 })
+    assert.equal(run.status, 2, args.join(' '))
+    assert.match(run.stderr, message)
+    assert.equal(run.stdout, '')
+  }
+})
+
+test('the demo server alone refuses an unknown option too', () => {
+  const run = spawnSync(process.execPath, [join(repoRoot, 'demo-server', 'src', 'main.ts'), '--deck-prot', '3030'], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 })
+  assert.equal(run.status, 2)
+  assert.match(run.stderr, /^npm run demo-server: unknown option --deck-prot\nusage: npm run demo-server -- /)
 })

@@ -10,16 +10,16 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { withNetLab } from '../../scripts/lib/netns.ts'
+import { busyboxNcBinary } from '../../scripts/lib/tools.ts'
 import type { ExecResult, NetLab } from '../../scripts/lib/netns.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const repo = resolve(here, '../..')
 
-/** Where test/netns/busybox-nc.sh puts busybox with the image's nc (-z, -v). */
-export const BUSYBOX_NC = join(process.env.BUSYBOX_NC_DIR ?? join(repo, '.tools/busybox-nc'), 'busybox')
+/** Where scripts/lib/busybox-nc.sh puts busybox with the image's nc (-z, -v). */
+export const BUSYBOX_NC = busyboxNcBinary()
 
 export const POD_IP = '10.77.1.2'
 export const BACKEND_IP = '10.77.2.2'
@@ -74,7 +74,7 @@ const NEEDS: Need[] = [
   {
     what: `busybox with the image's nc (-z, -v) at ${BUSYBOX_NC}`,
     ok: () => existsSync(BUSYBOX_NC),
-    fix: "bash test/netns/busybox-nc.sh (Debian's busybox package builds nc without -z and -v; the script builds it from Debian's busybox source package: needs dpkg-dev gcc make bzip2 xz-utils)",
+    fix: "npm run test:tools (Debian's busybox package builds nc without -z and -v: scripts/lib/busybox-nc.sh builds it from Debian's busybox source package, with dpkg-dev gcc make bzip2 xz-utils)",
   },
 ]
 

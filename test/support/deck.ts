@@ -5,10 +5,10 @@ import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { deckEnv, deckOrigins, freePort, repoRoot, spawnSlidev } from '../../demo-server/src/launch.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
+import { BROWSER_ARGS, requireBrowser } from '../../scripts/lib/browser.ts'
 import type { DemoServer, DemoServerOptions } from '../../demo-server/src/server.ts'
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+export const CHROMIUM_ARGS = BROWSER_ARGS
 
 export interface RunningDeck {
   deckUrl: string
@@ -59,7 +59,8 @@ export function demoServerFor(deck: { deckPort: number; token: string; demoPort:
 }
 
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+  // Found when a test needs it: with no browser, the test fails with the message naming the command that gets one.
+  return chromium.launch({ executablePath: requireBrowser(), args: CHROMIUM_ARGS })
 }
 
 /**

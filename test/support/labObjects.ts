@@ -1,6 +1,9 @@
 // Objects the fake API server starts with in tests: the lab's three nodes, the bookinfo and alpine pods, the
-// Deployments exec steps and the rollout name, CoreDNS.
+// Deployments exec steps and the rollout name, CoreDNS; and the Services, EndpointSlices and FelixConfiguration the
+// probe matrix reads (labServices.ts).
 // Test data only — never shown to an audience.
+import { labNetworkObjects } from './labServices.ts'
+
 const created = '2026-11-22T00:00:00Z'
 
 function node(name: string, ip: string, role?: string) {
@@ -57,7 +60,7 @@ function plainPod(namespace: string, name: string, labels: Record<string, string
 }
 
 export function labObjects(): object[] {
-  return [
+  const objects = [
     node('control', '198.19.0.1', 'control-plane'),
     node('node1', '198.19.0.2'),
     node('node2', '198.19.0.3'),
@@ -79,4 +82,5 @@ export function labObjects(): object[] {
       { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
     ], true),
   ]
+  return [...objects, ...labNetworkObjects(objects)]
 }

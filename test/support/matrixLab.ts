@@ -1,5 +1,6 @@
 // The reachability matrix against the fake API server: the lab's policies as live objects, and an exec handler that
-// answers probes the way the real lab does (busybox wget / nslookup output) — what the tests and the bench share.
+// answers probes the way the real lab does (what busybox nc / nslookup and curl printed in test/netns/probes.test.ts,
+// test/fixtures/probe-netns-outputs.json) — what the tests and the bench share.
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,8 +8,12 @@ import { LAB } from '../../demo-server/src/catalog/lab.ts'
 import { POLICY_STEPS } from '../../demo-server/src/catalog/policySteps.ts'
 import type { PolicyStepId } from '../../demo-server/src/catalog/policySteps.ts'
 import { readManifests, REPO_ROOT } from '../../demo-server/src/manifests.ts'
-import type { ExecRequest, ExecScript } from '../fakeKube/server.ts'
+import { matrixActions } from '../../demo-server/src/catalog/matrices.ts'
+import { offlineExpectation } from '../../demo-server/src/matrix/offline.ts'
+import { readMatrix } from '../../demo-server/src/matrix/reachability.ts'
+import type { ExecRequest, ExecScript, FakeKube, KubeObject } from '../fakeKube/server.ts'
 import { intendedMatrixCells } from './leastPrivilege.ts'
+import { serviceAt } from './labServices.ts'
 
 export const REPO = REPO_ROOT
 
@@ -26,20 +31,38 @@ export function rowOf(req: ExecRequest): string {
   return /^(productpage|details|ratings|reviews-v[123])-/.exec(req.pod)?.[1] ?? req.pod
 }
 
-/** Which matrix column a probe command aims at ("dns" for nslookup). */
+/** Which matrix column a probe command aims at: "dns" for nslookup, else the Service whose ClusterIP nc was given. */
 export function colOf(req: ExecRequest): string {
-  if (req.command.includes('nslookup')) return 'dns'
-  const url = req.command.find((a) => a.startsWith('http://')) ?? ''
-  return /^http:\/\/([a-z0-9-]+)\./.exec(url)?.[1] ?? '?'
+  if (req.command[0] === 'nslookup') return 'dns'
+  return serviceAt(req.command.at(-2) ?? '') ?? '?'
 }
 
-export const allowedScript = (delayMs = 10): ExecScript => ({ steps: [{ delayMs }], exitCode: 0 })
-/** busybox wget when the SYN is dropped: waits out -T, then says so. */
-export const timedOutScript = (delayMs: number): ExecScript => ({ steps: [{ delayMs }, { stderr: 'wget: download timed out\n' }], exitCode: 1 })
-export const dnsAnswerScript = (delayMs = 10): ExecScript => ({
-  steps: [{ delayMs }, { stdout: 'Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tkubernetes.default.svc.cluster.local\nAddress: 10.96.0.1\n' }],
-  exitCode: 0,
-})
+/** The address and port (or DNS server) a probe aims at, from its argv. */
+const aimOf = (req: ExecRequest): { ip: string; port: string } =>
+  req.command[0] === 'nslookup' ? { ip: req.command.at(-1) ?? '', port: '53' } : { ip: req.command.at(-2) ?? '', port: req.command.at(-1) ?? '' }
+
+/** What the probe prints when the connection is made (nc: open; nslookup: an answer), after `delayMs`. */
+export function allowedScript(req: ExecRequest, delayMs = 10): ExecScript {
+  const { ip, port } = aimOf(req)
+  if (req.command[0] === 'nslookup') {
+    return { steps: [{ delayMs }, { stdout: `Server:\t\t${ip}\nAddress:\t${ip}:53\n\nName:\tkubernetes.default.svc.cluster.local\nAddress: 198.19.32.1\n\nNon-authoritative answer:\n\n` }], exitCode: 0 }
+  }
+  return { steps: [{ delayMs }, { stderr: `${ip} (${ip}:${port}) open\nsent 0, rcvd 0\n` }], exitCode: 0 }
+}
+
+/** What the probe prints when its packets are dropped: it waits out its timeout (`delayMs`), then says so. */
+export function droppedScript(req: ExecRequest, delayMs: number): ExecScript {
+  const { ip, port } = aimOf(req)
+  if (req.command[0] === 'nslookup') return { steps: [{ delayMs }, { stdout: ';; connection timed out; no servers could be reached\n\n' }], exitCode: 1 }
+  return { steps: [{ delayMs }, { stderr: `nc: ${ip} (${ip}:${port}): Connection timed out\nsent 0, rcvd 0\n` }], exitCode: 1 }
+}
+
+/** An ICMP port-unreachable or the target's RST: "Connection refused" at once (nslookup: its write fails). */
+export function refusedScript(req: ExecRequest, delayMs = 10): ExecScript {
+  const { ip, port } = aimOf(req)
+  if (req.command[0] === 'nslookup') return { steps: [{ delayMs }, { stdout: ';; connection timed out; no servers could be reached\n\n' }, { stderr: `nslookup: write to '${ip}': Connection refused\n` }], exitCode: 1 }
+  return { steps: [{ delayMs }, { stderr: `nc: ${ip} (${ip}:${port}): Connection refused\nsent 0, rcvd 0\n` }], exitCode: 1 }
+}
 
 /**
  * Answers as the lab with every policy applied would: the intended flows connect, DNS answers, everything else
@@ -52,27 +75,61 @@ export function labExecHandler(options: { deniedMs: number; allowedMs?: number; 
     const col = colOf(req)
     const custom = options.override?.(row, col, req)
     if (custom) return custom
-    if (col === 'dns') return dnsAnswerScript(options.allowedMs)
+    if (col === 'dns') return allowedScript(req, options.allowedMs)
     const allowed = options.policies === false || INTENDED.has(`${row}→${col}`)
-    return allowed ? allowedScript(options.allowedMs) : timedOutScript(options.deniedMs)
+    return allowed ? allowedScript(req, options.allowedMs) : droppedScript(req, options.deniedMs)
   }
+}
+
+/** Cells ("row→column") the engine allows with the first `steps` policy steps applied (computed from manifests/ once). */
+const allowedAtMoment = new Map<number, Set<string>>()
+function allowedCells(steps: number): Set<string> {
+  let cells = allowedAtMoment.get(steps)
+  if (!cells) {
+    const action = matrixActions.find((m) => m.policyStepsApplied === steps)!
+    const p = readMatrix(offlineExpectation(action, REPO_ROOT)).reachability!
+    cells = new Set([...p.cells.values()].filter((c) => ['allowed', 'mixed'].includes(c.opinions.expected?.verdict ?? '')).map((c) => `${c.from}→${c.to}`))
+    allowedAtMoment.set(steps, cells)
+  }
+  return cells
+}
+
+/** How many policy steps, in order, the fake API server holds (the demo moment it is at). */
+export function stepsApplied(fake: FakeKube): number {
+  const names = new Set((fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3').map((o) => o.metadata.name))
+  const held = POLICY_STEPS.map((step) => readManifests(REPO_ROOT, [step.file]).every((o) => names.has(o.metadata.name)))
+  const first = held.indexOf(false)
+  return first === -1 ? held.length : first
+}
+
+/**
+ * Answers as the policy steps the fake API server holds say (the engine on manifests/ at that demo moment): allowed
+ * cells connect, the rest time out after `deniedMs`.
+ */
+export function momentExecHandler(fake: FakeKube, options: { deniedMs: number; allowedMs?: number }) {
+  return (req: ExecRequest): ExecScript =>
+    allowedCells(stepsApplied(fake)).has(`${rowOf(req)}→${colOf(req)}`) ? allowedScript(req, options.allowedMs) : droppedScript(req, options.deniedMs)
 }
 
 /**
  * A stand-in `docker` for the kind lab's outside clients, as the lab with every policy answers: host1 reaches the
- * LoadBalancer (HTTP 200), everything else times out as curl does (exit 28). Returns the folder to put first on PATH.
+ * LoadBalancer (curl -v … -w '%{http_code}:%{num_connects}' prints 200:1), everything else is dropped (curl waits out
+ * its connect timeout: exit 28, 000:0), in curl 7.88's words; `lbAllowed: false` drops host1's too. Returns the
+ * folder to put first on PATH.
  */
-export function standInDocker(timing: { allowedSeconds?: number; deniedSeconds?: number } = {}): string {
+export function standInDocker(timing: { allowedSeconds?: number; deniedSeconds?: number; lbAllowed?: boolean } = {}): string {
   const bin = join(mkdtempSync(join(tmpdir(), 'stand-in-docker-')), 'bin')
   mkdirSync(bin)
   const pause = (s: number | undefined) => (s ? `sleep ${s}; ` : '')
+  const deniedMs = (timing.deniedSeconds ?? 1) * 1000 + 2
   writeFileSync(join(bin, 'docker'), [
     '#!/bin/sh',
     'container="$2"',
     'eval last=\\${$#}',
+    'hostport="${last#http://}"; hostport="${hostport%/}"',
     'case "$container $last" in',
-    `  "host1 http://${LAB.lbIp}:80/") ${pause(timing.allowedSeconds)}printf 200; exit 0 ;;`,
-    `  *) ${pause(timing.deniedSeconds)}echo "curl: (28) Connection timed out after ${(timing.deniedSeconds ?? 1) * 1000} milliseconds" >&2; exit 28 ;;`,
+    `  "${timing.lbAllowed === false ? 'nobody' : 'host1'} http://${LAB.lbIp}:80/") ${pause(timing.allowedSeconds)}printf '*   Trying %s...\\n* Connected to %s port %s (#0)\\n< HTTP/1.1 200 OK\\n' "$hostport" "\${hostport%:*}" "\${hostport#*:}" >&2; printf 200:1; exit 0 ;;`,
+    `  *) ${pause(timing.deniedSeconds)}printf '*   Trying %s...\\n* Connection timed out after ${deniedMs} milliseconds\\n* Closing connection 0\\ncurl: (28) Connection timed out after ${deniedMs} milliseconds\\n' "$hostport" >&2; printf 000:0; exit 28 ;;`,
     'esac',
     '',
   ].join('\n'))

@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { withNetLab } from '../../scripts/lib/netns.ts'
-import { judgeRoutes, lbRoutesFollow, parseIpRoutes } from '../../scripts/lib/bgp/routes.ts'
+import { judgeRoutes, lbRoutesFollow, parseIpRoutes } from '../../demo-server/src/bgp/routes.ts'
 
 const E = {
   lbIp: '198.19.48.10',
@@ -45,8 +45,11 @@ test('judgeRoutes: the endpoint node alone is ok; extra next hops, an aggregate,
   assert.match(bad[0]!.why!, /leads to control, node1, not to node1 alone/)
   assert.match(bad[1]!.why!, /198\.19\.48\.0\/24 leads to node2, not to node1 alone/)
   assert.match(bad[2]!.why!, /pod block 198\.19\.16\.0\/26 reaches the outside router \(via control\)/)
+  assert.deepEqual(bad.map((v) => v.problem), ['several-next-hops', 'aggregate', 'pod-block'])
+  const elsewhere = judgeRoutes([bird('198.19.48.10/32', '198.19.0.3')], E)
+  assert.deepEqual(elsewhere.map((v) => [v.ok, v.problem]), [[false, 'other-node']])
   const none = judgeRoutes([{ prefix: '198.19.0.0/20', nextHops: [], protocol: 'kernel' }], E)
-  assert.deepEqual(none, [{ prefix: '198.19.48.10/32', nextHops: [], endpointNode: 'node1', ok: false, why: 'no route to 198.19.48.10' }])
+  assert.deepEqual(none, [{ prefix: '198.19.48.10/32', nextHops: [], endpointNode: 'node1', ok: false, why: 'no route to 198.19.48.10', problem: 'no-route' }])
   assert.equal(lbRoutesFollow([bird('198.19.48.10/32', '198.19.0.2')], E), true)
   assert.equal(lbRoutesFollow([bird('198.19.48.10/32', '198.19.0.2'), bird('198.19.48.0/24', '198.19.0.3')], E), false)
   assert.equal(lbRoutesFollow([], E), false)

@@ -8,6 +8,10 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { confdView } from '../../demo-server/src/bgp/confd.ts'
+import { ownExports } from '../../demo-server/src/bgp/exports.ts'
+import { NODE_NAMES, readTwinInputs, twinCluster } from '../../scripts/lib/bgp/cluster.ts'
+import type { NodeName } from '../../scripts/lib/bgp/cluster.ts'
 import { REPO_ROOT } from '../../scripts/lib/bgp/tools.ts'
 
 interface Run {
@@ -33,6 +37,13 @@ function twin(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run
   })
 }
 
+/** Per node, the own routes the demo's expectation says it sends host1 (demo-server/src/bgp/exports.ts). */
+function modelExports(manifests: string, scripts: string, endpoint: NodeName): Record<string, string[]> {
+  const inputs = readTwinInputs(join(REPO_ROOT, manifests), join(REPO_ROOT, scripts))
+  const cluster = twinCluster(inputs, endpoint)
+  return Object.fromEntries(NODE_NAMES.map((n) => [n, ownExports(confdView(inputs.lab, cluster, n), inputs.constants.HOST1_IP!)]))
+}
+
 const leftovers = (pid: number) => (existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.startsWith(`bgptwin-${pid}-`)) : [])
 const routeLines = (r: Run, phase: string) => r.lines.filter((l) => l.phase === phase && 'prefix' in l)
 const advertised = (r: Run, phase: string) => Object.fromEntries(r.lines.filter((l) => l.phase === phase && 'advertises' in l).map((l) => [l.node, l.advertises]))
@@ -48,6 +59,9 @@ test('twin:bgp on the lab: host1 reaches 198.19.48.10 through the endpoint node 
   ])
   assert.deepEqual(advertised(r, 'initial'), { control: [], node1: ['198.19.48.10/32'], node2: [] })
   assert.deepEqual(advertised(r, 'moved'), { control: [], node1: [], node2: ['198.19.48.10/32'] })
+  // the demo's expectation (exports.ts, no BIRD) says the same as BIRD, before and after the move
+  assert.deepEqual(advertised(r, 'initial'), modelExports('manifests', 'scripts', 'node1'))
+  assert.deepEqual(advertised(r, 'moved'), modelExports('manifests', 'scripts', 'node2'))
   const moved = r.lines.find((l) => 'followedMs' in l)
   assert.equal(typeof moved.followedMs, 'number', 'the routes followed the endpoint')
   assert.ok(moved.followedMs >= 0 && moved.followedMs < 10_000, `followed in ${moved.followedMs} ms`)
@@ -63,6 +77,10 @@ test('twin:bgp on the lab before the fix: fails, naming the three next hops, the
   const initial = routeLines(r, 'initial')
   assert.deepEqual(initial.find((l) => l.prefix === '198.19.48.10/32'), { prefix: '198.19.48.10/32', nextHops: all, endpointNode: 'node1', ok: false, phase: 'initial' })
   assert.deepEqual(initial.find((l) => l.prefix === '198.19.48.0/24')?.nextHops, all, 'every node advertises the aggregate')
+  // what the model says each node sends of its own routes, BIRD sends too (BIRD adds what it relays)
+  for (const [node, own] of Object.entries(modelExports(join(c, 'manifests'), join(c, 'scripts'), 'node1'))) {
+    assert.ok(own.length > 0 && own.every((p) => advertised(r, 'initial')[node].includes(p)), `${node}: ${own.join(', ')} within ${advertised(r, 'initial')[node].join(', ')}`)
+  }
   const podBlocks = initial.filter((l) => l.prefix.startsWith('198.19.16.'))
   assert.deepEqual(podBlocks.map((l) => l.prefix).sort(), ['198.19.16.0/26', '198.19.16.128/26', '198.19.16.64/26'])
   assert.ok(podBlocks.every((l) => l.ok === false))

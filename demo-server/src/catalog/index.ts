@@ -27,8 +27,17 @@ function actionProblems(action: Action, repoRoot: string): string[] {
   if (!(action.timeoutMs > 0 && action.timeoutMs <= 300_000)) say('timeoutMs must be within (0, 300000]')
   switch (action.kind) {
     case 'host':
+    case 'bgp-routes':
       for (const lab of ['kind', 'vms'] as const) {
         if (!(HOST_PROGRAMS as readonly string[]).includes(action.argv[lab][0])) say(`${action.argv[lab][0]} is not an allowed host program`)
+      }
+      if (action.kind === 'bgp-routes') {
+        if (!action.namespaces.includes(action.endpoint.namespace)) say(`reads pods in ${action.endpoint.namespace}, which is not in its namespaces`)
+        try {
+          parseLabelSelectorText(action.endpoint.selector)
+        } catch (error) {
+          say((error as Error).message)
+        }
       }
       break
     case 'exec':

@@ -20,12 +20,16 @@ export function labFor(context: string | null, override: string | undefined = pr
   return context === LAB.kindContext ? 'kind' : 'vms'
 }
 
-/** The checklist of `npm run demo:check`, on the first demo slide. */
+/**
+ * The checklist of `npm run demo:check`, on the first demo slide. Its one write: a CalicoNodeStatus per node where
+ * none serves it (bgp/nodeStatus.ts), so calico-node reports its BGP sessions.
+ */
 export const preflight: PreflightAction = {
   id: 'preflight',
   title: 'Preflight: is the lab ready for the demo?',
   kind: 'preflight',
   shownCommand: 'npm run demo:check',
   namespaces: [],
-  timeoutMs: 45_000,
+  // the BGP checks may wait up to 20 s for calico-node's first report (bgp/checks.ts)
+  timeoutMs: 60_000,
 }

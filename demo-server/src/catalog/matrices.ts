@@ -2,7 +2,7 @@
 // in the cluster) beside observed (a real probe), once per demo moment (before any policy step, after each one).
 //
 // Rows: the six bookinfo pods (probed from an ephemeral busybox container: their images carry no reliable client),
-// the two alpine pods (busybox wget in their own container), the two outside clients (curl, through docker / multipass).
+// the two alpine pods (busybox nc / nslookup in their own container), the two outside clients (curl, through docker / multipass).
 // Columns: the four bookinfo Services on 9080, and the cluster DNS (kube-dns, 53/UDP).
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'

@@ -9,8 +9,12 @@ const PROBE_TIMEOUT_MS = 20_000
 const TITLE = `grep -o "<title>.*</title>"`
 /** ratings has curl (the assessment's own probe, and Istio's documented check). */
 const RATINGS_PROBE = `curl -sS --max-time 5 http://productpage:9080/productpage | ${TITLE}`
-/** alpine has busybox wget, not curl; `timeout` bounds the connect when a policy drops the SYN. */
-const alpineProbe = (host: string) => `timeout 6 wget -q -T 5 -O - http://${host}:9080/productpage | ${TITLE}`
+/**
+ * alpine has busybox wget, not curl. Its `-T 5` bounds the connect when a policy drops the SYN (a dropped connect ends
+ * in "download timed out", recorded in test/fixtures/probe-real-outputs.json). No outer `timeout`: busybox's leaves its
+ * watcher orphaned under the pod's PID 1 (`sleep`, which never reaps), one zombie per run.
+ */
+const alpineProbe = (host: string) => `wget -q -T 5 -O - http://${host}:9080/productpage | ${TITLE}`
 
 function podProbes(suffix: string, when: string): ExecAction[] {
   const alpine = (namespace: string, host: string, title: string): ExecAction => ({

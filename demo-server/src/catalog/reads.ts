@@ -46,6 +46,18 @@ export const blockAffinities = table({
   columns: columns(['NODE', '.spec.node'], ['CIDR', '.spec.cidr'], ['STATE', '.spec.state']),
 })
 
+/**
+ * BGP sessions per node, as calico-node reports them (CalicoNodeStatus, one per node: demo:check creates them,
+ * bgp/nodeStatus.ts). Each list column is in BIRD's protocol order, so PEERS and STATES line up.
+ */
+export const bgpSessions = table({
+  id: 'bgp-sessions',
+  title: 'BGP sessions per node (CalicoNodeStatus): two mesh peers and host1, Established',
+  resource: 'caliconodestatuses',
+  namespaces: [],
+  columns: columns(['NODE', '.spec.node'], ['BIRD', '.status.agent.birdV4.state'], ['ESTABLISHED', '.status.bgp.numberEstablishedV4'], ['PEERS', '.status.bgp.peersV4[*].peerIP'], ['STATES', '.status.bgp.peersV4[*].state']),
+})
+
 export const calicoSystemPods = table({
   id: 'calico-system-pods',
   title: 'Calico components: calico-node (Felix, BIRD, confd), Typha, kube-controllers, CSI driver',
@@ -67,4 +79,4 @@ export const rolloutEvents: RolloutAction = {
   timeoutMs: 120_000,
 }
 
-export const readActions = [nodesWide, dev1GetAll, dev1Services, ippools, ipamBlocks, blockAffinities, calicoSystemPods, tigerastatus, rolloutEvents]
+export const readActions = [nodesWide, dev1GetAll, dev1Services, ippools, ipamBlocks, blockAffinities, bgpSessions, calicoSystemPods, tigerastatus, rolloutEvents]

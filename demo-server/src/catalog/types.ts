@@ -47,6 +47,7 @@ export type TableResource =
   | 'ipamblocks'
   | 'blockaffinities'
   | 'tigerastatuses'
+  | 'caliconodestatuses'
   | 'networkpolicies.projectcalico.org'
   | 'globalnetworkpolicies.projectcalico.org'
   | 'networkpolicies'
@@ -125,11 +126,11 @@ export interface ProbeMatrixAction extends ActionBase {
   kind: 'probe-matrix'
   sources: MatrixSource[]
   targets: MatrixTarget[]
-  /** per-probe connect timeout: a probe that hits it is "denied" */
+  /** per-probe timeout (every tool bounds itself at it): no answer within it is "denied: dropped" */
   probeTimeoutSeconds: number
   /** probes running at once */
   concurrency: number
-  /** image of the ephemeral debug container (busybox: wget, nslookup, timeout) */
+  /** image of the ephemeral debug container (busybox: nc, nslookup, sh) */
   debugImage: string
   /** offline expectation: the engine on this folder's YAML (relative to the repository root) */
   manifestsDir: string
@@ -201,5 +202,23 @@ export interface PreflightAction {
   params?: undefined
 }
 
-export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction | FlowsAction // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * host1's kernel routes (a fixed argv per lab, run as host steps run theirs) judged against the node that runs the
+ * Ready endpoint (read through the API: pod → spec.nodeName → the node's InternalIP), printed beside what the lab's
+ * manifests say host1 should learn for that node (the routing twin's confd view: labelled expected, never read).
+ */
+export interface BgpRoutesAction {
+  id: string
+  title: string
+  kind: 'bgp-routes'
+  /** where the endpoint is found: `kubectl get pods -n NAMESPACE -l SELECTOR -o wide`, then `kubectl get nodes -o wide` */
+  endpoint: { namespace: string; selector: string }
+  /** host1's table as iproute2 JSON (`ip -j`), per lab */
+  argv: Record<Lab, HostArgv>
+  namespaces: string[]
+  timeoutMs: number
+  params?: undefined
+}
+
+export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction | BgpRoutesAction | FlowsAction // eslint-disable-line @typescript-eslint/no-explicit-any
 export type ActionKind = Action['kind']

@@ -1,24 +1,34 @@
 // One connection attempt (netpol's probe.go), and the one interface every way of making it implements (cyclonus's
 // ProbeJobRunner): a job goes in, an observed opinion comes out. probeRunners.ts has the implementations — exec in the
-// pod, an ephemeral debug container in the pod, a client outside the cluster.
+// pod, an ephemeral debug container in the pod, a client outside the cluster. The commands and what their output
+// means are verdict.ts's; this file aims them (a column's ClusterIP, an outside client's URL) and gives them their
+// context (the Service's ready endpoints, Felix's deny action), both read from the API (clusterRead.ts).
 import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
 import type { Lab } from '../host/programs.ts'
 import { shellLine } from '../host/programs.ts'
-import type { Evidence, ProbeTool } from './classify.ts'
+import type { TargetFacts } from './clusterRead.ts'
 import { DEBUG_CONTAINER } from './debugContainer.ts'
 import type { Opinion } from './reachability.ts'
+import { curlProbeArgv, dnsProbeArgv, failedProbe, REASON_SAID, tcpProbeArgv, VERDICT_OF } from './verdict.ts'
+import type { ProbeContext, ProbeTool, ProbeVerdict, Reason } from './verdict.ts'
 
 export interface ProbeJob {
   source: MatrixSource
   target: MatrixTarget
-  /** connect timeout, whole seconds: reaching it is "denied" */
+  /** every tool bounds itself at this many seconds */
   timeoutSeconds: number
+  /** the column as the API describes it */
+  facts: TargetFacts
+  denyAction: ProbeContext['denyAction']
 }
 
-/** What a probe saw: allowed, denied, or error when the check itself could not be made. */
+/** What a probe saw: allowed, denied, or error when the check itself could not be made (never "denied"). */
 export interface Observation extends Opinion {
   verdict: 'allowed' | 'denied' | 'error'
-  evidence: Evidence | 'exec-failed' | 'no-pod' | 'debug-container'
+  /** the reason code (verdict.ts) */
+  evidence: Reason
+  /** the sentence for the hover text */
+  reason: string
   command: string
   raw: string
   ms: number
@@ -30,22 +40,35 @@ export interface ProbeRunner {
   run(job: ProbeJob, signal: AbortSignal): Promise<Observation>
 }
 
-/** A probe that could not be made: an error cell that says why (never "denied"). */
-export function failedProbe(evidence: Observation['evidence'], reason: string, command = '', raw = '', ms = 0): Observation {
-  return { verdict: 'error', evidence, reason, command, raw, ms }
+/** A classified probe as the wire carries it. */
+export function observation(v: ProbeVerdict, command: string, raw: string, ms: number): Observation {
+  return { verdict: v.verdict, evidence: v.reason, reason: v.detail, command, raw, ms }
 }
 
-/** The argv a pod runs for one cell (busybox tools, no shell), and which tool reads its output. */
-export function podProbeCommand(target: MatrixTarget, timeoutSeconds: number): { tool: ProbeTool; argv: string[] } {
-  // nslookup's own timeout flag differs between busybox releases (-timeout=N before 1.36, -t N after): `timeout` alone
-  // bounds it, and the name is one that always exists, so any answer proves the DNS server was reached
-  if (target.kind === 'dns') return { tool: 'dns', argv: ['timeout', String(timeoutSeconds), 'nslookup', 'kubernetes.default.svc.cluster.local'] }
-  const url = `http://${target.service}.${target.namespace}.svc.cluster.local:${target.port}/`
-  return { tool: 'wget', argv: ['timeout', String(timeoutSeconds + 1), 'wget', '-q', '-T', String(timeoutSeconds), '-O', '/dev/null', url] }
+/** A probe that did not run or did not finish: an error cell that says why (image not pulled, exec failed…). */
+export function probeFailed(message: string, command = '', raw = '', ms = 0): Observation {
+  return observation(failedProbe(message), command, raw, ms)
 }
 
-/** Values the server puts into an outside client's argv: addresses, ports, numbers. Anything else is a bug, refused. */
-const SAFE_VALUE = /^[A-Za-z0-9.:/_%{}-]+$/
+/** A cell that could not be aimed: its row has no pod, or its column no Service address. */
+export function notProbed(reason: 'no-pod' | 'no-service', text: string, command = ''): Observation {
+  return { verdict: VERDICT_OF[reason], evidence: reason, reason: `${REASON_SAID[reason]}: ${text}`, command, raw: '', ms: 0 }
+}
+
+/**
+ * The argv a pod runs for one cell (busybox tools, no shell), and which tool reads its output: nc to the Service's
+ * ClusterIP for a TCP column, nslookup of a fully qualified name asked of kube-dns's ClusterIP for the DNS column.
+ */
+export function podProbeCommand(target: MatrixTarget, facts: TargetFacts, timeoutSeconds: number): { tool: ProbeTool; argv: string[] } | { problem: string } {
+  if (!facts.clusterIp) return { problem: facts.problem ?? `Service ${target.namespace}/${target.service} has no ClusterIP` }
+  if (target.kind === 'dns') return { tool: 'dns', argv: dnsProbeArgv({ server: facts.clusterIp }, timeoutSeconds) }
+  return { tool: 'nc', argv: tcpProbeArgv({ ip: facts.clusterIp, port: target.port }, timeoutSeconds) }
+}
+
+/** What the classifier needs to know about the path of a pod probe (through the Service's ClusterIP). */
+export function podProbeContext(job: ProbeJob): ProbeContext {
+  return { readyEndpoints: (job.facts.readyEndpoints ?? 1) > 0, denyAction: job.denyAction, timeoutSeconds: job.timeoutSeconds }
+}
 
 /** Where an outside client aims: the LoadBalancer address when the target has one, else a backend pod's address. */
 export function outsideUrl(target: MatrixTarget, podIp: string | undefined): string | undefined {
@@ -53,18 +76,20 @@ export function outsideUrl(target: MatrixTarget, podIp: string | undefined): str
   return podIp ? `http://${podIp}:${target.port}/` : undefined
 }
 
+/**
+ * An outside probe's path: through the LoadBalancer Service (kube-proxy rejects when it has no ready endpoints), or
+ * straight to a pod's address (no Service on the way: a refusal is the pod's own).
+ */
+export function outsideProbeContext(job: ProbeJob): ProbeContext {
+  const ready = job.target.external ? (job.facts.external?.readyEndpoints ?? job.facts.readyEndpoints ?? 1) > 0 : true
+  return { readyEndpoints: ready, denyAction: job.denyAction, timeoutSeconds: job.timeoutSeconds }
+}
+
 /** The argv an outside client runs: the lab's fixed prefix (an allow-listed program) + curl built from catalog values. */
 export function outsideProbeCommand(source: MatrixSource, lab: Lab, url: string, timeoutSeconds: number): { tool: ProbeTool; argv: string[] } {
   const outside = source.outside
   if (!outside) throw new Error(`${source.id} is not an outside client`)
-  const curl = [
-    'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}',
-    '--connect-timeout', String(timeoutSeconds), '--max-time', String(timeoutSeconds + 1),
-    ...(outside.curlArgs?.[lab] ?? []),
-    url,
-  ]
-  for (const value of curl) if (!SAFE_VALUE.test(value)) throw new Error(`refusing to put ${JSON.stringify(value)} into a host command`)
-  return { tool: 'curl', argv: [...outside.argv[lab], ...curl] }
+  return { tool: 'curl', argv: [...outside.argv[lab], ...curlProbeArgv(url, timeoutSeconds, outside.curlArgs?.[lab] ?? [])] }
 }
 
 /** `kubectl exec -n NS POD -c CONTAINER -- ARGV`: a pod probe as one would type it. */
@@ -72,15 +97,19 @@ export function podProbeLine(namespace: string, pod: string, container: string |
   return `kubectl exec -n ${namespace} ${pod}${container ? ` -c ${container}` : ''} -- ${shellLine(argv)}`
 }
 
+/** An address from the documentation range, replaced by <cluster-ip> in the line shown before a run. */
+const SHOWN_IP = '192.0.2.1'
+
 /**
- * The command a matrix step shows before it runs: one pod probe with its pod and Service left as <pod> and <service>
- * (each cell's exact command is in its hover text once it ran).
+ * The command a matrix step shows before it runs: one pod probe with its pod and the Service's ClusterIP left as <pod>
+ * and <cluster-ip> (each cell's exact command is in its hover text once it ran).
  */
 export function matrixShownCommand(action: ProbeMatrixAction): string {
-  const http = action.targets.find((t) => t.kind === 'http') ?? action.targets[0]
-  const namespace = action.sources.find((s) => s.pod)?.pod?.namespace ?? http?.namespace ?? ''
-  if (!http) return ''
-  const { argv } = podProbeCommand({ ...http, service: 'SERVICE' }, action.probeTimeoutSeconds)
-  const line = podProbeLine(namespace, 'POD', DEBUG_CONTAINER, argv).replace(' POD ', ' <pod> ').replace('//SERVICE.', '//<service>.')
+  const tcp = action.targets.find((t) => t.kind === 'http') ?? action.targets[0]
+  if (!tcp) return ''
+  const namespace = action.sources.find((s) => s.pod)?.pod?.namespace ?? tcp.namespace
+  const aimed = podProbeCommand(tcp, { clusterIp: SHOWN_IP, port: tcp.port }, action.probeTimeoutSeconds)
+  if ('problem' in aimed) return ''
+  const line = podProbeLine(namespace, 'POD', DEBUG_CONTAINER, aimed.argv).replace(' POD ', ' <pod> ').replace(` ${SHOWN_IP} `, ' <cluster-ip> ')
   return `${line}   # every cell at once`
 }

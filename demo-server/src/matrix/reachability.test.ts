@@ -127,3 +127,22 @@ test('the engine\'s decision in Calico\'s words', () => {
   assert.equal(engineDecisionText(engineAllows.engine!), 'egress: no policy, the namespace profile › Allow; ingress: tier default › dev1/b ingress[0] › Allow')
   assert.equal(engineDecisionText({ decidedBy: 'source', egress: side(false), ingress: side(true) }), 'egress: tier default › end of tier › Deny')
 })
+
+test('settling: a settling line marks its cells until their next observation, the summary clears what is left', () => {
+  const p = new MatrixReader()
+  p.feed(lineText(header) + lineText(expected('denied')) + lineText(observed('allowed')))
+  assert.equal(p.reachability?.compare().states.get('a|b'), 'mismatch')
+  p.feed(lineText({ kind: 'settling', round: 1, waitMs: 1000, cells: [{ from: 'a', to: 'b' }] }))
+  assert.equal(p.reachability?.compare().states.get('a|b'), 'settling')
+  assert.equal(p.reachability?.compare().mismatches.length, 0, 'not a mismatch while it settles')
+  assert.equal(p.reachability?.settlingRound?.waitMs, 1000)
+  p.feed(lineText(observed('denied', 'dropped')))
+  assert.equal(p.reachability?.compare().states.get('a|b'), 'match', 'the next probe decides')
+  p.feed(lineText({ kind: 'settling', round: 2, waitMs: 2000, cells: [{ from: 'a', to: 'b' }] }))
+  p.feed(lineText({ kind: 'summary', probes: 1, allowed: 0, denied: 1, errors: 0, mismatches: 0, concurrency: 4, ms: 12, settling: { cells: 1, agreed: 1, rounds: 2, ms: 3000 } }))
+  assert.equal(p.reachability?.settling.size, 0, 'a run that ended settles nothing more')
+  assert.equal(p.reachability?.summary?.settling?.rounds, 2)
+  // a settling line naming a cell of no matrix is refused
+  p.feed(lineText({ kind: 'settling', round: 3, waitMs: 2000, cells: [{ from: 'nobody', to: 'b' }] }))
+  assert.equal(p.rejected, 1)
+})

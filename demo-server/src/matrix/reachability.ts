@@ -4,7 +4,7 @@
 import { sameDecision } from '../flows/match.ts'
 import type { Connection } from '../policy/truthTable.ts'
 import { LineReader } from './wire.ts'
-import type { EngineSideLine, HeaderLine, HitLine, MatrixCol, MatrixLine, MatrixRow, OpinionLine, OpinionSource, SummaryLine, Verdict } from './wire.ts'
+import type { EngineSideLine, HeaderLine, HitLine, MatrixCol, MatrixLine, MatrixRow, OpinionLine, OpinionSource, SettlingLine, SummaryLine, Verdict } from './wire.ts'
 
 /** What one party says about a cell. */
 export type Opinion = Omit<OpinionLine, 'kind' | 'by' | 'from' | 'to'>
@@ -19,8 +19,8 @@ export interface Cell extends Connection {
   readonly opinions: Partial<Record<OpinionSource, Opinion>>
 }
 
-/** How a cell's opinions compare. */
-export type CellState = 'match' | 'mismatch' | 'error' | 'pending' | 'not-probed' | 'no-expectation'
+/** How a cell's opinions compare (`settling`: it disagreed and is being probed again). */
+export type CellState = 'match' | 'mismatch' | 'error' | 'pending' | 'not-probed' | 'no-expectation' | 'settling'
 
 /** The parties whose opinion is compared with the expectation. */
 const COMPARED: readonly OpinionSource[] = ['observed', 'calico']
@@ -110,6 +110,10 @@ export class Reachability {
   /** row-major, as the table is drawn */
   readonly cells = new Map<string, Cell>()
   summary: SummaryLine | undefined
+  /** cells being probed again (a settling line named them; their next observation, or the summary, ends it) */
+  readonly settling = new Set<string>()
+  /** the last settling line, while a round is on */
+  settlingRound: SettlingLine | undefined
 
   constructor(header: HeaderLine) {
     this.header = header
@@ -140,7 +144,24 @@ export class Reachability {
     if (!cell) return false
     const { kind: _kind, by, from: _from, to: _to, ...opinion } = line
     cell.opinions[by] = opinion
+    if (by === 'observed') this.settling.delete(cell.key)
     return true
+  }
+
+  /** A settling round starts: its cells are being probed again. False when it names a cell of no matrix. */
+  settle(line: SettlingLine): boolean {
+    const keys = line.cells.map((c) => cellKey(c.from, c.to))
+    if (!keys.every((k) => this.cells.has(k))) return false
+    this.settlingRound = line
+    for (const k of keys) this.settling.add(k)
+    return true
+  }
+
+  /** The run ended: nothing is settling any more. */
+  finish(summary: SummaryLine): void {
+    this.summary = summary
+    this.settling.clear()
+    this.settlingRound = undefined
   }
 
   /** One pass over every cell: how many were probed, seen and answered by Calico, and which disagree or could not be checked. */
@@ -152,7 +173,7 @@ export class Reachability {
     const mismatches: Cell[] = []
     const errors: Cell[] = []
     for (const cell of this.cells.values()) {
-      const state = cellState(cell)
+      const state = this.settling.has(cell.key) ? 'settling' : cellState(cell)
       states.set(cell.key, state)
       if (state !== 'not-probed') probed++
       if (cell.opinions.observed) observed++
@@ -186,7 +207,9 @@ export class MatrixReader {
     else if (!this.reachability) this.reader.rejected++
     else if (line.kind === 'opinion') {
       if (!this.reachability.set(line)) this.reader.rejected++
-    } else this.reachability.summary = line
+    } else if (line.kind === 'settling') {
+      if (!this.reachability.settle(line)) this.reader.rejected++
+    } else this.reachability.finish(line)
   }
 }
 

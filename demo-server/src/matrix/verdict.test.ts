@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import {
   classifyProbe,
   curlProbeArgv,
@@ -14,14 +14,18 @@ import {
   denyActionOf,
   dnsProbeArgv,
   failedProbe,
+  IMAGE_PULL_REASONS,
   observe,
+  reason,
+  REASON_SAID,
   readyEndpointCount,
   tcpProbeArgv,
   VERDICT_OF,
 } from './verdict.ts'
 import type { ProbeContext, ProbeTool, Reason, ToolOutput, Verdict } from './verdict.ts'
+import { REPO_ROOT } from '../repoRoot.ts'
 
-const repo = resolve(import.meta.dirname, '../../..')
+const repo = REPO_ROOT
 const REAL = join(repo, 'test/fixtures/probe-real-outputs.json')
 const NETNS = join(repo, 'test/fixtures/probe-netns-outputs.json')
 
@@ -185,9 +189,14 @@ test('a missing or unsuitable tool, an exec failure and an image that did not pu
   assert.equal(failedProbe('OCI runtime exec failed: exec failed: unable to start container process: exec: "nc": executable file not found in $PATH').reason, 'tool-missing')
   assert.equal(failedProbe('debug container reach-probe in details-v1 is waiting: ErrImagePull: failed to pull image "docker.io/library/busybox:1.36"').reason, 'image-not-pulled')
   assert.equal(failedProbe('error dialing backend: dial tcp 172.18.0.3:10250: connect: connection refused').reason, 'exec-failed')
-  for (const reason of ['tool-missing', 'image-not-pulled', 'exec-failed', 'no-endpoints', 'rejected-on-path', 'name-not-resolved', 'not-understood'] as const) {
+  for (const reason of ['tool-missing', 'image-not-pulled', 'exec-failed', 'no-endpoints', 'rejected-on-path', 'name-not-resolved', 'not-understood', 'no-pod', 'no-service'] as const) {
     assert.equal(VERDICT_OF[reason], 'error')
   }
+  // every image-pull reason the kubelet and the CRI give, as the debug container's wait reports them
+  for (const waiting of IMAGE_PULL_REASONS) {
+    assert.equal(failedProbe(`debug container reach-probe-2 in details-v1 cannot start, image not pulled — ${waiting}: …`).reason, 'image-not-pulled', waiting)
+  }
+  assert.equal(failedProbe('debug container reach-probe in details-v1 is not running after 60 s (ContainerCreating)').reason, 'exec-failed')
   const odd = classifyProbe({ tool: 'nc', exitCode: 3, stdout: '', stderr: 'something new\n' })
   assert.deepEqual([odd.verdict, odd.reason], ['error', 'not-understood'])
   assert.match(odd.detail, /something new/)
@@ -205,6 +214,18 @@ test('command builders: the argv that runs is the line on the slide; anything bu
   assert.throws(() => dnsProbeArgv({ server: '10.96.0.10', name: 'kubernetes.default' }, 2), /fully qualified/)
   assert.throws(() => curlProbeArgv('http://example.com/', 2), /http:\/\/<IPv4>/)
   assert.throws(() => curlProbeArgv('http://10.0.0.1:80/ -o /etc/passwd', 2))
+  // an outside client leaving from its second address: only --interface <IPv4>, before the URL
+  assert.deepEqual(curlProbeArgv('http://198.19.48.10:80/', 2, ['--interface', '198.19.14.254']).slice(-3), ['--interface', '198.19.14.254', 'http://198.19.48.10:80/'])
+  assert.throws(() => curlProbeArgv('http://198.19.48.10:80/', 2, ['-o', '/etc/passwd']), /only --interface/)
+})
+
+test('every reason has words a presenter can say, and each says its verdict', () => {
+  for (const r of reason.options) {
+    const words = REASON_SAID[r]
+    assert.ok(words.length > 5 && words.length <= 60, `${r}: "${words}"`)
+    const v = VERDICT_OF[r]
+    assert.match(words, v === 'allowed' ? /^allowed/ : v === 'denied' ? /^denied/ : /^not tested/, r)
+  }
 })
 
 test('context from the API: ready endpoints per Service port, Felix deny action', () => {

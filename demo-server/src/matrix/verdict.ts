@@ -73,14 +73,21 @@ export function dnsProbeArgv(target: { server: string; name?: string }, timeoutS
 /** The curl `-w` format of the outside probe: HTTP status and how many connections were made, e.g. `200:1`. */
 export const CURL_WRITE_OUT = '%{http_code}:%{num_connects}'
 
-/** An HTTP probe from an outside client (the runner puts its docker / multipass prefix in front). */
-export function curlProbeArgv(url: string, timeoutSeconds: number): string[] {
+/** Options an outside client may add (e.g. `--interface <IPv4>` to leave from a second address): plain words only. */
+const CURL_OPTION = /^(--interface|(\d{1,3}\.){3}\d{1,3})$/
+
+/**
+ * An HTTP probe from an outside client (the runner puts its docker / multipass prefix in front). `options` go before
+ * the URL; only `--interface <IPv4>` is accepted (the catalog's `curlArgs`).
+ */
+export function curlProbeArgv(url: string, timeoutSeconds: number, options: readonly string[] = []): string[] {
   const m = HTTP_URL.exec(url)
   if (!m) throw new Error(`the outside probe aims at http://<IPv4>:<port>/, not ${JSON.stringify(url)}`)
   checkIp(m[1] ?? '', 'the target address')
   checkPort(Number(m[2]))
   const T = checkSeconds(timeoutSeconds)
-  return ['curl', '-v', '-sS', '-o', '/dev/null', '-w', CURL_WRITE_OUT, '--connect-timeout', T, '--max-time', T, url]
+  for (const o of options) if (!CURL_OPTION.test(o)) throw new Error(`refusing the curl option ${JSON.stringify(o)} (only --interface <IPv4>)`)
+  return ['curl', '-v', '-sS', '-o', '/dev/null', '-w', CURL_WRITE_OUT, '--connect-timeout', T, '--max-time', T, ...options, url]
 }
 
 // ---- what a probe printed --------------------------------------------------------------------------------------
@@ -120,7 +127,8 @@ export type Verdict = z.infer<typeof verdict>
  * nothing-listening (refused by the target's kernel, the Service having ready endpoints). denied: dropped (no answer
  * within the timeout) · rejected (Felix's deny action is Reject). error: the probe says nothing about policy —
  * no-endpoints · rejected-on-path (ICMP unreachable / prohibited from the path) · name-not-resolved · tool-missing ·
- * exec-failed · image-not-pulled · not-understood.
+ * exec-failed · image-not-pulled · not-understood; and, before any tool ran, no-pod (the row's pod is not there) ·
+ * no-service (the column's Service, or its ClusterIP or port, is not there).
  */
 export const reason = z.enum([
   'connected',
@@ -135,6 +143,8 @@ export const reason = z.enum([
   'exec-failed',
   'image-not-pulled',
   'not-understood',
+  'no-pod',
+  'no-service',
 ])
 export type Reason = z.infer<typeof reason>
 
@@ -151,6 +161,26 @@ export const VERDICT_OF: Record<Reason, Verdict> = {
   'exec-failed': 'error',
   'image-not-pulled': 'error',
   'not-understood': 'error',
+  'no-pod': 'error',
+  'no-service': 'error',
+}
+
+/** Each reason as a presenter says it aloud: the slide's legend and hover text. */
+export const REASON_SAID: Record<Reason, string> = {
+  connected: 'allowed: connected',
+  answered: 'allowed: the DNS server answered',
+  'nothing-listening': 'allowed, nothing listening (refused by the target)',
+  dropped: 'denied: dropped (no answer)',
+  rejected: "denied: rejected (Felix's deny action is Reject)",
+  'no-endpoints': 'not tested: the Service has no ready endpoints',
+  'rejected-on-path': 'not tested: rejected on the path (routing, not policy)',
+  'name-not-resolved': 'not tested: the name did not resolve',
+  'tool-missing': 'not tested: the probe tool is missing',
+  'exec-failed': 'not tested: the probe could not run',
+  'image-not-pulled': 'not tested: the debug image was not pulled',
+  'not-understood': 'not tested: output not understood',
+  'no-pod': 'not tested: no pod to probe from',
+  'no-service': 'not tested: no Service address to aim at',
 }
 
 export interface ProbeVerdict {
@@ -349,10 +379,19 @@ export function classifyProbe(out: ToolOutput, context: ProbeContext = DEFAULT_C
   return result('dropped', ev, `no answer${within}: the packets were dropped${caveat}`)
 }
 
+/**
+ * The waiting reasons a kubelet gives a container whose image it could not get: its image manager's
+ * (pkg/kubelet/images/types.go: ErrImagePull, ImagePullBackOff, ImageInspectError, ErrImageNeverPull, InvalidImageName)
+ * and the CRI's (k8s.io/cri-api/pkg/errors: RegistryUnavailable, SignatureValidationFailed).
+ */
+export const IMAGE_PULL_REASONS: readonly string[] = ['ErrImagePull', 'ImagePullBackOff', 'ImageInspectError', 'ErrImageNeverPull', 'InvalidImageName', 'RegistryUnavailable', 'SignatureValidationFailed']
+
+const IMAGE_NOT_PULLED = new RegExp(`${IMAGE_PULL_REASONS.join('|')}|pull(ing)? image|image.*not (found|pulled)`, 'i')
+
 /** A probe that did not run or did not finish (exec layer, debug container): an error, with its cause. */
 export function failedProbe(message: string): ProbeVerdict {
   const m = message.trim().slice(0, 300)
-  if (/ErrImagePull|ImagePullBackOff|ErrImageNeverPull|InvalidImageName|pull(ing)? image|image.*not (found|pulled)/i.test(m)) {
+  if (IMAGE_NOT_PULLED.test(m)) {
     return result('image-not-pulled', m, `the probe image could not be pulled: ${m}`)
   }
   if (/executable file not found|no such file or directory|not found in \$PATH/i.test(m)) {
@@ -366,7 +405,7 @@ export function failedProbe(message: string): ProbeVerdict {
 /** The fields of a discovery.k8s.io/v1 EndpointSlice the count needs (client-node's V1EndpointSlice fits). */
 export interface EndpointSliceLike {
   ports?: Array<{ name?: string; port?: number; protocol?: string }> | null
-  endpoints: Array<{ conditions?: { ready?: boolean | null; terminating?: boolean | null } | null }>
+  endpoints?: Array<{ conditions?: { ready?: boolean | null; terminating?: boolean | null } | null }> | null
 }
 
 /**
@@ -380,7 +419,7 @@ export function readyEndpointCount(slices: readonly EndpointSliceLike[], portNam
   for (const slice of slices) {
     const ports = slice.ports ?? []
     if (ports.length > 0 && !ports.some((p) => (p.name ?? '') === portName)) continue
-    for (const e of slice.endpoints) if (e.conditions?.ready !== false && e.conditions?.terminating !== true) n++
+    for (const e of slice.endpoints ?? []) if (e.conditions?.ready !== false && e.conditions?.terminating !== true) n++
   }
   return n
 }

@@ -2,9 +2,12 @@
 // export need nothing new. The demo server writes them; <ProbeMatrix> reads them (zod only, no Node modules).
 //
 //   {"kind":"matrix", …}    first: rows, columns, the cells never probed, and where the expectation comes from
-//   {"kind":"opinion", …}   one per cell and party: the engine's ("expected"), then each probe's ("observed") as it ends,
-//                           then Calico's own ("calico", from its flow logs) once the records have arrived
-//   {"kind":"summary", …}   last: counts and wall time
+//   {"kind":"opinion", …}   one per cell and party: the engine's ("expected"), then each probe's ("observed") as it ends
+//   {"kind":"settling", …}  cells whose probe disagreed with the expectation, probed again after a short wait (the
+//                           dataplane may lag a policy change); their next observed opinion replaces the first
+//   {"kind":"opinion", …}   then Calico's own ("calico", from its flow logs) once the records have arrived, after
+//                           settling, so it is read against each cell's last probe
+//   {"kind":"summary", …}   last: counts and wall time (and what settling took)
 //
 // Before any run, the deck shows the same lines computed offline from manifests/ (the catalog's `preview`).
 import { z } from 'zod'
@@ -149,7 +152,7 @@ export const opinionLine = z.strictObject({
   verdict,
   /** why: the engine's reason (per backend when a Service has several), or what the probe saw in one sentence */
   reason: text(4000),
-  /** a short cause: connected, refused, timeout, dns-failed… (probes) */
+  /** the probe's reason code (matrix/verdict.ts `reason`: connected, nothing-listening, dropped, no-endpoints…) */
   evidence: z.string().regex(/^[a-z][a-z-]{0,39}$/).optional(),
   /** the command that ran, as one would type it */
   command: text(600).optional(),
@@ -163,6 +166,15 @@ export const opinionLine = z.strictObject({
 })
 export type OpinionLine = z.infer<typeof opinionLine>
 
+/** One settling round: these cells disagreed with the expectation and are probed again after `waitMs`. */
+export const settlingLine = z.strictObject({
+  kind: z.literal('settling'),
+  round: z.number().int().positive(),
+  waitMs: z.number().int().nonnegative(),
+  cells: z.array(z.strictObject({ from: id, to: id })).max(2048),
+})
+export type SettlingLine = z.infer<typeof settlingLine>
+
 export const summaryLine = z.strictObject({
   kind: z.literal('summary'),
   probes: z.number().int().nonnegative(),
@@ -172,10 +184,22 @@ export const summaryLine = z.strictObject({
   mismatches: z.number().int().nonnegative(),
   concurrency: z.number().int().positive(),
   ms: z.number().nonnegative(),
+  /** absent when every first probe agreed with the expectation (nothing to settle) */
+  settling: z.strictObject({
+    /** cells that disagreed after the first pass */
+    cells: z.number().int().nonnegative(),
+    /** of those, how many agreed on a later probe */
+    agreed: z.number().int().nonnegative(),
+    rounds: z.number().int().nonnegative(),
+    /** wall time from the end of the first pass to the end of the last round */
+    ms: z.number().nonnegative(),
+    /** from the start of the run to the start of the probe that last turned a cell to agree (the dataplane had the change by then) */
+    agreedWithinMs: z.number().nonnegative().optional(),
+  }).optional(),
 })
 export type SummaryLine = z.infer<typeof summaryLine>
 
-export const matrixLine = z.discriminatedUnion('kind', [headerLine, opinionLine, summaryLine])
+export const matrixLine = z.discriminatedUnion('kind', [headerLine, opinionLine, settlingLine, summaryLine])
 export type MatrixLine = z.infer<typeof matrixLine>
 
 /** One line of text per matrix line. */

@@ -11,6 +11,7 @@ import { formatChecklist, runPreflight } from '../preflight.ts'
 import type { Run } from '../protocol.ts'
 import type { RunStore } from '../runStore.ts'
 import { applyOrDelete } from './apply.ts'
+import { runBgpRoutes } from './bgpRoutes.ts'
 import { runExec } from './exec.ts'
 import { runFlows } from './flows.ts'
 import { runHost } from './host.ts'
@@ -142,6 +143,8 @@ export class Runner {
         return { status: 'succeeded', exitCode: 0 }
       case 'flows':
         return runFlows(kc, action, sink, signal)
+      case 'bgp-routes':
+        return runBgpRoutes(kc, action, this.catalog.lab, sink, signal)
     }
   }
 }

@@ -1,5 +1,6 @@
 // The command shown on the slide, built from the action's own fields — the same fields the runner runs — so the two
-// cannot drift. Hand-written only where no field says it (the preflight's `npm run demo:check`).
+// cannot drift. Hand-written only where no field says it (the preflight's `npm run demo:check`). A step made of
+// several reads shows them joined with &&, in the order it makes them.
 import type { Action, Lab, Params } from '../catalog/types.ts'
 import { shellLine } from '../host/programs.ts'
 import { workloadArg } from '../kube/pods.ts'
@@ -15,7 +16,7 @@ function commandFor(action: Action, params: Params, lab: Lab): string {
       const scope = action.allNamespaces ? ' -A' : action.namespace ? ` -n ${action.namespace}` : ''
       const selector = action.selector ? ` -l ${shellLine([action.selector])}` : ''
       const output = action.columns
-        ? ` -o custom-columns=${action.columns.map((c) => `${c.header}:${c.path}`).join(',')}`
+        ? ` -o ${shellLine([`custom-columns=${action.columns.map((c) => `${c.header}:${c.path}`).join(',')}`])}` // [*] would be a glob to zsh
         : action.wide ? ' -o wide' : ''
       return `kubectl get ${SHOWN_RESOURCE[action.resource]}${scope}${selector}${output}`
     }
@@ -37,6 +38,12 @@ function commandFor(action: Action, params: Params, lab: Lab): string {
       return matrixShownCommand(action)
     case 'flows':
       return flowsShownCommand(action)
+    case 'bgp-routes':
+      return [
+        `kubectl get pods -n ${action.endpoint.namespace} -l ${shellLine([action.endpoint.selector])} -o wide`,
+        'kubectl get nodes -o wide',
+        shellLine(action.argv[lab]),
+      ].join(' && ')
   }
 }
 

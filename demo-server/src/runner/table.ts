@@ -158,6 +158,11 @@ const customResources: Partial<Record<TableResource, { group: string; version: s
       return [o.metadata?.name ?? '', c('Available'), c('Progressing'), c('Degraded'), age(since, now)]
     },
   },
+  caliconodestatuses: {
+    group: 'projectcalico.org', version: 'v3', plural: 'caliconodestatuses', namespaced: false,
+    header: ['NAME', 'NODE', 'AGE'],
+    row: (o, now) => [o.metadata?.name ?? '', String(o.spec?.node ?? '<none>'), age(o.metadata?.creationTimestamp, now)],
+  },
   'networkpolicies.projectcalico.org': {
     group: 'projectcalico.org', version: 'v3', plural: 'networkpolicies', namespaced: true,
     header: ['NAME', 'TIER', 'ORDER', 'SELECTOR', 'AGE'],
@@ -185,6 +190,7 @@ export const SHOWN_RESOURCE: Record<TableResource, string> = {
   ipamblocks: 'ipamblocks.crd.projectcalico.org',
   blockaffinities: 'blockaffinities.crd.projectcalico.org',
   tigerastatuses: 'tigerastatus',
+  caliconodestatuses: 'caliconodestatuses.projectcalico.org',
   'networkpolicies.projectcalico.org': 'networkpolicies.projectcalico.org',
   'globalnetworkpolicies.projectcalico.org': 'globalnetworkpolicies.projectcalico.org',
 }

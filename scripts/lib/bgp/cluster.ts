@@ -4,10 +4,10 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { EXCLUDE_LB_LABEL } from './confd.ts'
-import type { ClusterFacts, ClusterNode } from './confd.ts'
-import { labFromManifests, libShConstants, loadManifestDir } from './lab.ts'
-import type { LabManifests } from './lab.ts'
+import { EXCLUDE_LB_LABEL } from '../../../demo-server/src/bgp/confd.ts'
+import type { ClusterFacts, ClusterNode } from '../../../demo-server/src/bgp/confd.ts'
+import { labFromManifests, loadManifestDir, podPools } from '../../../demo-server/src/bgp/lab.ts'
+import type { LabManifests } from '../../../demo-server/src/bgp/lab.ts'
 
 export const NODE_NAMES = ['control', 'node1', 'node2'] as const
 export type NodeName = (typeof NODE_NAMES)[number]
@@ -25,6 +25,13 @@ export interface TwinInputs {
   /** control-plane labels after kubeadm and the lab's scripts */
   controlLabels: Record<string, string>
   libSh: string
+}
+
+/** `KEY=VALUE` constants of a scripts/lib.sh (first word of the value). */
+export function libShConstants(libSh: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const m of readFileSync(libSh, 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=([^\s#]+)/gm)) out[m[1]!] = m[2]!
+  return out
 }
 
 function ipToInt(ip: string): number {
@@ -64,7 +71,7 @@ export function readTwinInputs(manifestsDir: string, scriptsDir: string): TwinIn
     constants: c,
     nodeIps,
     prefixLength: Number(need('LAB_NETWORK').split('/')[1]),
-    podPools: lab.pools.filter((p) => !lab.bgp.lbCidrs.includes(p.cidr)).map((p) => p.cidr),
+    podPools: podPools(lab),
     lbIp: need('LB_IP'),
     lbService: `${lbService.namespace}/${lbService.name}`,
     controlLabels,

@@ -10,8 +10,8 @@
 // the base of Calico's BIRD fork, so Debian's `bird` runs it. One difference, forced by that: Calico's fork has a
 // kernel route attribute `krt_tunnel` (IPIP device of a route) that BIRD 1.6 lacks; its assignments are left out
 // of calico_kernel_programming. In the lab every node shares one subnet, where IPIPCrossSubnet sets it to "" anyway.
-import type { BgpFilter, FilterRule } from './lab.ts'
-import type { NodeView, PeerData } from './confd.ts'
+import type { BgpFilter, FilterRule } from '../../../demo-server/src/bgp/lab.ts'
+import type { NodeView, PeerData } from '../../../demo-server/src/bgp/confd.ts'
 
 export interface BirdFiles {
   'bird.cfg': string

@@ -4,10 +4,9 @@
 //     apt-get download bird2 && dpkg-deb -x bird2_*.deb "$BIRD2_DIR"   (needs libssh-gcrypt-4 installed)
 //   BIRD2_DIR defaults to <repo>/.tools/bird2 (git-ignored).
 import { accessSync, constants } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { join } from 'node:path'
+import { bird2Binary } from '../tools.ts'
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+export { REPO_ROOT } from '../../../demo-server/src/repoRoot.ts'
 
 export interface BirdTools {
   bird16: string
@@ -26,12 +25,11 @@ const executable = (path: string) => {
 }
 
 export function birdTools(env: NodeJS.ProcessEnv = process.env): BirdTools {
-  const bird2Dir = env.BIRD2_DIR ?? join(REPO_ROOT, '.tools/bird2')
   return {
     bird16: '/usr/sbin/bird',
     birdc16: '/usr/sbin/birdc',
-    bird2: join(bird2Dir, 'usr/sbin/bird'),
-    birdc2: join(bird2Dir, 'usr/sbin/birdc'),
+    bird2: bird2Binary('bird', env),
+    birdc2: bird2Binary('birdc', env),
   }
 }
 

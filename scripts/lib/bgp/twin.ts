@@ -18,10 +18,10 @@ import { withNetLab } from '../netns.ts'
 import type { NetLab } from '../netns.ts'
 import { host1BirdConf, NODE_NAMES, twinCluster } from './cluster.ts'
 import type { NodeName, TwinInputs } from './cluster.ts'
-import { cidrContains, confdView } from './confd.ts'
+import { cidrContains, confdView } from '../../../demo-server/src/bgp/confd.ts'
 import { renderNode } from './render.ts'
-import { judgeRoutes, lbRoutesFollow, parseIpRoutes } from './routes.ts'
-import type { KernelRoute, RouteVerdict } from './routes.ts'
+import { judgeRoutes, lbRoutesFollow, parseIpRoutes } from '../../../demo-server/src/bgp/routes.ts'
+import type { KernelRoute, RouteVerdict } from '../../../demo-server/src/bgp/routes.ts'
 import type { BirdTools } from './tools.ts'
 
 export type TwinLine =
@@ -215,7 +215,7 @@ export async function runTwin(o: TwinOptions): Promise<boolean> {
           nodeNames,
         })
         for (const v of verdicts) {
-          const { why, ...line } = v
+          const { why, problem: _problem, ...line } = v
           o.emit({ ...line, phase })
           if (!v.ok) failures.push(`${phase}: ${why}`)
         }

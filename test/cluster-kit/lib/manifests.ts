@@ -1,5 +1,5 @@
 // manifests/ for the cluster-kit tests, read by the demo server's own reader (demo-server/src/manifests.ts).
-import { readFileSync } from 'node:fs'
+import { libShConstants as libShConstantsOf } from '../../../scripts/lib/bgp/cluster.ts'
 import { manifestFilesIn, parseManifestText, readManifestDocs, REPO_ROOT } from '../../../demo-server/src/manifests.ts'
 
 export const ROOT = `${REPO_ROOT}/`
@@ -74,8 +74,5 @@ export function podModels(docs: Doc[] = allDocs()): PodModel[] {
 
 /** `KEY=VALUE` constants of scripts/lib.sh. */
 export function libShConstants(): Record<string, string> {
-  const text = readFileSync(ROOT + 'scripts/lib.sh', 'utf8')
-  const out: Record<string, string> = {}
-  for (const m of text.matchAll(/^([A-Z][A-Z0-9_]*)=([^\s#]+)/gm)) out[m[1]!] = m[2]!
-  return out
+  return libShConstantsOf(ROOT + 'scripts/lib.sh')
 }

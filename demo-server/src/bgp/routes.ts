@@ -1,6 +1,7 @@
-// Reading a router's kernel table (`ip -j route`) and judging it against the lab's promise: every route that
-// covers the LoadBalancer address leads to the node with the ready endpoint and nowhere else, and no pod block
-// reaches the outside router.
+// Reading a router's kernel table (`ip -j route`, iproute2's JSON) and judging it against the lab's promise: every
+// route that covers the LoadBalancer address leads to the node with the ready endpoint and nowhere else, and no pod
+// block reaches the outside router. One judge for the routing twin (scripts/twin-bgp.ts, host1 in a namespace) and
+// for the live lab (demo:check and the BGP slide, host1 read through docker / multipass).
 import { cidrContains } from './confd.ts'
 
 export interface KernelRoute {
@@ -34,6 +35,19 @@ function prefixContains(outer: string, inner: string): boolean {
   return Number(outer.split('/')[1]) <= Number(bits) && cidrContains(outer, ip!)
 }
 
+/** What is wrong with a route, each with its own fix. */
+export type RouteProblem =
+  /** a route to the LoadBalancer address with several next hops (ECMP): nodes without the endpoint among them */
+  | 'several-next-hops'
+  /** a route shorter than /32 covers the LoadBalancer address: the aggregate of the LoadBalancer range */
+  | 'aggregate'
+  /** one next hop, but not the endpoint node */
+  | 'other-node'
+  /** a pod block reaches the outside router */
+  | 'pod-block'
+  /** nothing covers the LoadBalancer address */
+  | 'no-route'
+
 export interface RouteVerdict {
   prefix: string
   nextHops: string[]
@@ -41,6 +55,7 @@ export interface RouteVerdict {
   ok: boolean
   /** why not ok */
   why?: string
+  problem?: RouteProblem
 }
 
 export interface Expectation {
@@ -65,19 +80,20 @@ export function judgeRoutes(routes: KernelRoute[], e: Expectation): RouteVerdict
     const base = { prefix: r.prefix, nextHops: r.nextHops, endpointNode: e.endpointNode }
     if (r.prefix === '0.0.0.0/0' ? false : cidrContains(r.prefix, e.lbIp)) {
       const alone = r.nextHops.length === 1 && r.nextHops[0] === e.endpointIp
+      const problem: RouteProblem = !r.prefix.endsWith('/32') ? 'aggregate' : r.nextHops.length > 1 ? 'several-next-hops' : 'other-node'
       verdicts.push({
         ...base,
         ok: alone,
-        ...(alone ? {} : { why: `${r.prefix} leads to ${r.nextHops.map(name).join(', ') || 'nowhere'}, not to ${e.endpointNode} alone` }),
+        ...(alone ? {} : { why: `${r.prefix} leads to ${r.nextHops.map(name).join(', ') || 'nowhere'}, not to ${e.endpointNode} alone`, problem }),
       })
     } else if (e.podPools.some((pool) => prefixContains(pool, r.prefix))) {
-      verdicts.push({ ...base, ok: false, why: `pod block ${r.prefix} reaches the outside router (via ${r.nextHops.map(name).join(', ')})` })
+      verdicts.push({ ...base, ok: false, why: `pod block ${r.prefix} reaches the outside router (via ${r.nextHops.map(name).join(', ')})`, problem: 'pod-block' })
     } else {
       verdicts.push({ ...base, ok: true })
     }
   }
   if (!learnt.some((r) => cidrContains(r.prefix, e.lbIp))) {
-    verdicts.push({ prefix: `${e.lbIp}/32`, nextHops: [], endpointNode: e.endpointNode, ok: false, why: `no route to ${e.lbIp}` })
+    verdicts.push({ prefix: `${e.lbIp}/32`, nextHops: [], endpointNode: e.endpointNode, ok: false, why: `no route to ${e.lbIp}`, problem: 'no-route' })
   }
   return verdicts
 }

@@ -7,13 +7,24 @@
 # networking/nslookup.c and coreutils/timeout.c are the same files in Debian's 1.35.0 source and in busybox 1.36.1
 # (the debug image), so this binary prints what the image prints.
 #
-#   bash test/netns/busybox-nc.sh [DIR]     DIR: $BUSYBOX_NC_DIR, else <repo>/.tools/busybox-nc (git-ignored .tools)
+#   bash scripts/lib/busybox-nc.sh [DIR]           build DIR/busybox unless it is there and its nc takes -z
+#   bash scripts/lib/busybox-nc.sh --check [DIR]   exit 0 if it is, 1 if not; builds nothing (npm test's check)
+#   DIR: $BUSYBOX_NC_DIR, else <repo>/.tools/busybox-nc (git-ignored .tools)
 #
 # Needs apt access to Debian source packages (deb-src twins of this machine's own apt sources are set up in a private
-# apt state: /etc/apt is not touched), dpkg-dev, gcc, make, bzip2, xz-utils. Takes about 30 s.
+# apt state: /etc/apt is not touched, and no root is needed), dpkg-dev, gcc, libc6-dev, make, bzip2, xz-utils.
+# Takes about 30 s.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+check_only=false
+if [[ ${1:-} == --check ]]; then
+  check_only=true
+  shift
+fi
+# no dirname: the check also runs with an empty PATH
+here=${BASH_SOURCE[0]%/*}
+[[ $here == "${BASH_SOURCE[0]}" ]] && here=.
+repo=$(cd "$here/../.." && pwd)
 dest=${1:-${BUSYBOX_NC_DIR:-$repo/.tools/busybox-nc}}
 
 has_bloaty_nc() {
@@ -24,13 +35,18 @@ has_bloaty_nc() {
   [[ $out == *'(127.0.0.1:1)'* ]]
 }
 
+if $check_only; then
+  has_bloaty_nc "$dest/busybox" || { echo "no busybox with nc -z at $dest/busybox" >&2; exit 1; }
+  echo "busybox with nc -z at $dest/busybox"
+  exit 0
+fi
 if has_bloaty_nc "$dest/busybox"; then
   echo "busybox with nc -z already at $dest/busybox"
   exit 0
 fi
 
 for tool in apt-get dpkg-source gcc make bzip2 xz; do
-  command -v "$tool" >/dev/null || { echo "busybox-nc: $tool is missing (apt-get install dpkg-dev gcc make bzip2 xz-utils)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "busybox-nc: $tool is missing (apt-get install dpkg-dev gcc libc6-dev make bzip2 xz-utils)" >&2; exit 1; }
 done
 
 work=$(mktemp -d)

@@ -1,10 +1,8 @@
-// What the routing twin knows of the lab: the BGP-relevant objects of manifests/ (BGPConfiguration, BGPPeer,
-// BGPFilter, IPPool, the operator's Installation pool, LoadBalancer Services) and the lab facts of scripts/lib.sh.
-// Only the fields the lab uses are modelled; any other field is refused with an error naming it, so a manifest
-// change the renderer does not understand stops the twin instead of being silently ignored.
-import { readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { parseAllDocuments } from 'yaml'
+// What the routing twin (scripts/twin-bgp.ts) and the demo's expectation know of the lab: the BGP-relevant objects
+// of manifests/ (BGPConfiguration, BGPPeer, BGPFilter, IPPool, the operator's Installation pool, LoadBalancer
+// Services). Only the fields the lab uses are modelled; any other field is refused with an error naming it, so a
+// manifest change the model does not understand stops the twin instead of being silently ignored.
+import { manifestFilesIn, readManifestDocs } from '../manifests.ts'
 
 export type NextHopMode = 'Auto' | 'Self' | 'Keep'
 
@@ -82,16 +80,11 @@ function oneOf<T extends string>(where: string, value: unknown, allowed: readonl
   throw new Error(`${where}: ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`)
 }
 
-/** Every document of every *.yaml in a directory, in file order. */
+/** Every object of every manifest in a directory, in file order (read the one way manifests.ts reads them). */
 export function loadManifestDir(dir: string): Obj[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+  const files = manifestFilesIn(dir, '.')
   if (files.length === 0) throw new Error(`no *.yaml manifests in ${dir}`)
-  return files.flatMap((f) =>
-    parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => {
-      if (d.errors.length > 0) throw new Error(`${f}: ${d.errors[0]!.message}`)
-      return d.toJS()
-    }),
-  ).filter((o) => o && typeof o === 'object')
+  return readManifestDocs(dir, files).map((d) => d.object).filter((o) => o && typeof o === 'object')
 }
 
 const ENCAPSULATION: Record<string, { ipipMode: Pool['ipipMode']; vxlanMode: Pool['vxlanMode'] }> = {
@@ -191,9 +184,7 @@ export function labFromManifests(docs: Obj[]): LabManifests {
   return { bgp, peers, filters, pools, services }
 }
 
-/** `KEY=VALUE` constants of a scripts/lib.sh (first word of the value). */
-export function libShConstants(libSh: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const m of readFileSync(libSh, 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=([^\s#]+)/gm)) out[m[1]!] = m[2]!
-  return out
+/** The pod pools' CIDRs: every pool but the LoadBalancer ones (no route inside them may reach the outside router). */
+export function podPools(lab: LabManifests): string[] {
+  return lab.pools.filter((p) => !lab.bgp.lbCidrs.includes(p.cidr)).map((p) => p.cidr)
 }

@@ -1,0 +1,8 @@
+// Merged into Slidev's own Vite config. The demo components import these packages, but only slides after the first
+// one load the components: without pre-bundling them at start, Vite discovers them when the presenter reaches a
+// demo slide (or midway through an export), re-bundles and reloads the page.
+import { defineConfig } from 'vite'
+
+export default defineConfig({
+  optimizeDeps: { include: ['ansi_up', 'zod'] },
+})
