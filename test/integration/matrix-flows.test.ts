@@ -21,7 +21,7 @@ import { labObjects } from '../support/labObjects.ts'
 import { demoServerOnFake } from '../support/demoServer.ts'
 import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
-import { droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
+import { allowedScript, droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
 import { whiskerService } from '../fakeWhisker/objects.ts'
 
 const token = 'matrix-flows-token-0123456789'
@@ -193,6 +193,52 @@ test('late records: the run waits (bounded) and writes a cell once its records a
   } finally {
     await late.close()
   }
+})
+
+test('settling, then flow logs: Calico is read once, after the re-probes, and speaks of each cell\'s last probe', async () => {
+  setPolicies(labPolicies())
+  // the dataplane lags the default deny for alpine-dev1 → productpage: its first probe connects (Felix files that a
+  // bucket earlier), the re-probe is dropped, and Felix hands that record over only at its next flush
+  let probes = 0
+  fake.onExec(labExecHandler({
+    deniedMs: 200,
+    allowedMs: 5,
+    override: (row, col, req) => {
+      if (row !== 'alpine-dev1' || col !== 'productpage') return undefined
+      if (probes++ === 0) {
+        add(cellRecords(row, col, now() - 15, { src: { action: 'Allow', enforced: [profile('dev1')] }, dst: { action: 'Allow', enforced: [profile('dev1')] } }))
+        return allowedScript(req, 5)
+      }
+      add(cellRecords(row, col, now(), { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } }), Date.now() + 1500)
+      return droppedScript(req, 200)
+    },
+  }))
+  const { p, run: r } = await runMatrix()
+  const lines = stdout(r).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; by?: string; from?: string; to?: string; verdict?: string })
+  const isCell = (l: { from?: string; to?: string }) => l.from === 'alpine-dev1' && l.to === 'productpage'
+
+  // settled first: one round named the cell, and its re-probe saw the deny
+  const settling = lines.filter((l) => l.kind === 'settling')
+  assert.equal(settling.length, 1)
+  assert.equal(probes, 2, 'probed once, then once again while settling')
+  const lastProbe = lines.findLastIndex((l) => l.kind === 'opinion' && l.by === 'observed')
+  assert.ok(lastProbe > lines.indexOf(settling[0]!), 'the re-probe came after the settling line')
+  // then Calico, every cell after the last probe, and this cell once: not the first probe's record, still the only one
+  // when the reading began, but the re-probe's, a flush later
+  const calicoLines = lines.flatMap((l, i) => (l.kind === 'opinion' && l.by === 'calico' ? [i] : []))
+  assert.ok(calicoLines.length > 0 && calicoLines.every((i) => i > lastProbe), 'Calico is read after settling')
+  const ofCell = lines.filter((l) => l.kind === 'opinion' && l.by === 'calico' && isCell(l))
+  assert.deepEqual(ofCell.map((l) => l.verdict), ['denied'], 'written once, from the records of the last probe')
+  const cell = p.cell('alpine-dev1', 'productpage')!
+  assert.equal(cell.opinions.observed?.verdict, 'denied')
+  assert.match(cell.opinions.calico?.reason ?? '', /older records? in the window said otherwise: from before the last policy change/)
+  assert.equal(p.compare().states.get('alpine-dev1|productpage'), 'match')
+  assert.equal(p.summary?.mismatches, 0)
+  assert.deepEqual({ cells: p.summary?.settling?.cells, agreed: p.summary?.settling?.agreed }, { cells: 1, agreed: 1 })
+  // one wait for flow logs per run, begun after settling
+  const said = infos(r)
+  assert.equal(said.filter((i) => /^waiting for flow logs: Felix flushes/.test(i)).length, 1)
+  assert.ok(said.findIndex((i) => /^waiting for flow logs: Felix flushes/.test(i)) > said.findIndex((i) => /^settling: 1 cell disagrees/.test(i)))
 })
 
 test('flow logs missing altogether: every probed cell says why, once on the slide; the probes stand', async () => {

@@ -1,5 +1,5 @@
 // The third opinion of a matrix run: what Calico itself recorded for each probed cell, read from its flow logs
-// (flows/: whisker-backend through a port-forward) once the probes are done. Felix flushes every 15 s and Goldmane
+// (flows/: whisker-backend through a port-forward) once the probes are done (settling included). Felix flushes every 15 s and Goldmane
 // files flows in 15 s buckets, so the records come late: the run reads the list until every cell has its answer or
 // the action's deadline passes, writing each cell's opinion as it settles. A cell with no record says so; a failure
 // to read the flow logs at all says why on every cell — the probes' opinions stand either way.
@@ -25,6 +25,12 @@ export interface CalicoOpinionContext {
   write(line: OpinionLine): void
   info(text: string): void
   signal: AbortSignal
+  /**
+   * cells whose probe changed its verdict when settling probed them again (the dataplane took the policy change during
+   * the run) → what the first probe saw. Calico recorded both probes, each in its own flush: a record saying only what
+   * the first probe saw is no answer yet — the re-probe's record may still be on its way.
+   */
+  changedWhileSettling?: ReadonlyMap<string, 'allowed' | 'denied'>
 }
 
 interface NetworkSet { name: string; namespace?: string; nets: string[] }
@@ -202,8 +208,13 @@ export async function addCalicoOpinions(kc: KubeConfig, action: ProbeMatrixActio
     written.set(r.key, text)
     ctx.write(line)
   }
+  /** Calico's records say only what a cell's first probe saw, and its re-probe saw otherwise */
+  const beforeChange = (r: CellFlowResult): boolean => {
+    const first = ctx.changedWhileSettling?.get(r.key)
+    return first !== undefined && (r.verdict === 'allow' ? 'allowed' : r.verdict === 'deny' ? 'denied' : undefined) === first
+  }
   /** a cell has its answer, or all the answer it can get */
-  const done = (r: CellFlowResult): boolean => settled(r) || (r.state === 'partial' && byKey.get(r.key)?.hairpin === true)
+  const done = (r: CellFlowResult): boolean => (settled(r) && !beforeChange(r)) || (r.state === 'partial' && byKey.get(r.key)?.hairpin === true)
   ctx.info(`waiting for flow logs: Felix flushes every 15 s, Goldmane files flows in 15 s buckets (up to ${flowLogs.deadlineSeconds} s)\n`)
   try {
     const collected = await collectCellFlows(new WhiskerFlowsReader(kc), probed.map((p) => p.cell), {
