@@ -174,6 +174,9 @@ test('preflight: collectSnapshot reads the right REST paths (loopback fake API)'
     // against the fake API server (test/integration/matrix-preflight.test.ts)
     const failed = checks.filter((c) => c.status !== 'pass' && !c.id.startsWith('bgp') && c.id !== 'host1-route' && c.id !== 'debug-image').map((c) => `${c.id}: ${c.detail}`)
     assert.deepEqual(failed, ['baseline: already applied: default-deny'])
+    // the cluster's state first (Calico's flow-log components right after the pure checks), then the outside clients,
+    // then what writes and waits: the debug containers warmed, BGP's CalicoNodeStatus and host1's route
+    assert.deepEqual(checks.map((c) => c.id), ['context', 'api', 'nodes', 'calico', 'bookinfo', 'alpine', 'exposure', 'baseline', 'goldmane', 'whisker', 'outside', 'debug-image', 'bgp', 'host1-route'])
     assert.match(checks.find((c) => c.id === 'whisker')?.detail ?? '', /pod whisker-6b7c9d8f55-q2x7m Ready on 8081; by hand: kubectl port-forward -n calico-system service\/whisker 8081:8081/)
     for (const path of ['/version', '/api/v1/nodes', '/apis/projectcalico.org/v3/namespaces/dev1/networkpolicies', '/apis/projectcalico.org/v3/namespaces/dev1/stagednetworkpolicies', '/api/v1/namespaces/calico-system/services/whisker']) {
       assert.ok(api.seen.includes(path), `read ${path}`)

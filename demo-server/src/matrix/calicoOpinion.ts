@@ -1,8 +1,8 @@
 // The third opinion of a matrix run: what Calico itself recorded for each probed cell, read from its flow logs
-// (flows/: whisker-backend through a port-forward) once the probes are done (settling included). Felix flushes every 15 s and Goldmane
-// files flows in 15 s buckets, so the records come late: the run reads the list until every cell has its answer or
-// the action's deadline passes, writing each cell's opinion as it settles. A cell with no record says so; a failure
-// to read the flow logs at all says why on every cell — the probes' opinions stand either way.
+// (flows/: whisker-backend through a port-forward) once the probes are done, settling's re-probes included. Felix
+// flushes every 15 s and Goldmane files flows in 15 s buckets, so the records come late: the run reads the list until
+// every cell has its answer or the action's deadline passes, writing each cell's opinion as it settles. A cell with no
+// record says so; a failure to read the flow logs at all says why on every cell — the probes' opinions stand either way.
 import { CustomObjectsApi } from '@kubernetes/client-node'
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node'
 import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
