@@ -11,14 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { defaultActions } from '../../demo-server/src/catalog/index.ts'
-import { reachMatrix } from '../../demo-server/src/catalog/matrices.ts'
 import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
-import type { Action } from '../../demo-server/src/catalog/types.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube } from '../fakeKube/server.ts'
 import { labObjects } from '../support/labObjects.ts'
-import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile } from '../support/flowLab.ts'
+import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile, withQuickFlowLogs } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
 import { colOf, droppedScript, labExecHandler, rowOf } from '../support/matrixLab.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
@@ -79,8 +77,8 @@ function outsideClients(): { bin: string; enforce(): void } {
 }
 const outside = outsideClients()
 
-/** The shipped catalog, with the matrices' waits shortened (a read a second, 3 s after the last probe). */
-const actions: Action[] = defaultActions().map((a) => (a.kind === 'probe-matrix' ? { ...a, probeTimeoutSeconds: 1, flowLogs: { ...reachMatrix.flowLogs!, deadlineSeconds: 3, pollSeconds: 1 } } : a))
+/** The shipped catalog, with the matrices' waits shortened (a 1 s probe timeout, the flow-log wait of the tests). */
+const actions = withQuickFlowLogs(defaultActions(), { probeTimeoutSeconds: 1 })
 
 before(async () => {
   process.env.PATH = `${outside.bin}:${savedPath}`

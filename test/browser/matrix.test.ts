@@ -17,9 +17,7 @@ import { labObjects } from '../support/labObjects.ts'
 import { allowedScript, droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
 import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
 import { defaultActions } from '../../demo-server/src/catalog/index.ts'
-import { reachMatrix } from '../../demo-server/src/catalog/matrices.ts'
-import type { Action } from '../../demo-server/src/catalog/types.ts'
-import { ALLOWED_RANGE_SET, attachWhisker, cellRecords, profile } from '../support/flowLab.ts'
+import { ALLOWED_RANGE_SET, attachWhisker, cellRecords, profile, withQuickFlowLogs } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
@@ -31,8 +29,8 @@ let browser: Browser
 let server: DemoServer
 let lab: WhiskerLab
 const savedPath = process.env.PATH
-/** The shipped catalog, its matrices' flow-log wait shortened (a read a second, 3 s after the last probe). */
-const actions: Action[] = defaultActions().map((a) => (a.kind === 'probe-matrix' ? { ...a, flowLogs: { ...reachMatrix.flowLogs!, deadlineSeconds: 3, pollSeconds: 1 } } : a))
+/** The shipped catalog, its matrices' flow-log wait shortened */
+const actions = withQuickFlowLogs(defaultActions())
 
 before(async () => {
   process.env.PATH = `${standInDocker()}:${savedPath}` // the demo server runs in this process

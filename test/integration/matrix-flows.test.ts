@@ -19,7 +19,7 @@ import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { demoServerOnFake } from '../support/demoServer.ts'
-import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile } from '../support/flowLab.ts'
+import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile, QUICK_FLOW_LOGS } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
 import { allowedScript, droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
 import { whiskerService } from '../fakeWhisker/objects.ts'
@@ -32,8 +32,7 @@ let server: DemoServer
 const decks: TestDeck[] = []
 const originalPath = process.env.PATH
 
-/** the flow-log wait of the tests: a read every second, 3 s after the last probe at most */
-const flowLogs = { ...reachMatrix.flowLogs!, deadlineSeconds: 3, pollSeconds: 1 }
+const flowLogs = QUICK_FLOW_LOGS
 const fast = (m: ProbeMatrixAction): ProbeMatrixAction => ({ ...m, probeTimeoutSeconds: 1, timeoutMs: 60_000, flowLogs })
 const matrices = matrixActions.map(fast)
 const ALL = reachMatrix.id

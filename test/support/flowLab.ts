@@ -3,7 +3,8 @@
 // the way Felix names their ends — a pod as generateName + "*" (or its name), an address of the allowed range by its
 // GlobalNetworkSet (manifests/41), any other outside address as "PUBLIC NETWORK". Which policy hit a record carries is
 // written by each test, by hand: the records are the test's input, never derived from the engine they are compared with.
-import { MATRIX_SOURCES, MATRIX_TARGETS } from '../../demo-server/src/catalog/matrices.ts'
+import { MATRIX_SOURCES, MATRIX_TARGETS, reachMatrix } from '../../demo-server/src/catalog/matrices.ts'
+import type { Action, ProbeMatrixAction } from '../../demo-server/src/catalog/types.ts'
 import { readManifests, REPO_ROOT } from '../../demo-server/src/manifests.ts'
 import { matchesLabelSelectorText } from '../../demo-server/src/policy/labelSelector.ts'
 import type { FakeKube } from '../fakeKube/server.ts'
@@ -20,6 +21,14 @@ export { endOfTier, hit }
 
 /** The allowed range's GlobalNetworkSet, as the lab applies it. */
 export const ALLOWED_RANGE_SET = readManifests(REPO_ROOT, ['manifests/41-allowed-range-networkset.yaml'])
+
+/** The matrices' flow-log wait in tests: a read a second, 3 s after the last probe (the catalog's is 45 s). */
+export const QUICK_FLOW_LOGS = { ...reachMatrix.flowLogs!, deadlineSeconds: 3, pollSeconds: 1 }
+
+/** A catalog whose matrices wait for flow logs as QUICK_FLOW_LOGS says (and take `matrix`'s other fields). */
+export function withQuickFlowLogs(actions: readonly Action[], matrix: Partial<ProbeMatrixAction> = {}): Action[] {
+  return actions.map((a) => (a.kind === 'probe-matrix' ? { ...a, ...matrix, flowLogs: QUICK_FLOW_LOGS } : a))
+}
 
 export interface WhiskerLab {
   whisker: FakeWhisker
