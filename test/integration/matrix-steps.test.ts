@@ -15,7 +15,7 @@ import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { demoServerOnFake } from '../support/demoServer.ts'
-import { labPolicies, momentExecHandler, REPO } from '../support/matrixLab.ts'
+import { labPolicies, momentExecHandler, REPO, stepsApplied } from '../support/matrixLab.ts'
 
 const token = 'matrix-steps-token-0123456789'
 const origin = 'http://localhost:3030'
@@ -56,6 +56,22 @@ const exitOf = (action: string) => (m: ServerMessage): m is ExitMessage => m.typ
 const runsSeen = (d: TestDeck, action: string) => new Set(d.messages.flatMap((m) => (m.type === 'state' && m.action === action && m.run?.status === 'running' ? [m.run.id] : [])))
 const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.name === 'details')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+test('the fake\'s dataplane reads the demo moment by kind and name: the staged default deny is not the enforced one', async () => {
+  const at = async (steps: Parameters<typeof labPolicies>[0]): Promise<number> => {
+    const f = await startFakeKube({ objects: [...labObjects(), ...labPolicies(steps)] })
+    try {
+      return stepsApplied(f)
+    } finally {
+      await f.close()
+    }
+  }
+  const staged = policyStep('default-deny-staged')!
+  const enforced = policyStep('default-deny')!
+  assert.equal(await at(['default-deny-staged']), staged.number, 'staged only: the staged moment, everything still open')
+  assert.equal(await at(['default-deny-staged', 'default-deny']), enforced.number)
+  assert.equal(await at(['default-deny', 'productpage']), policyStep('productpage')!.number, 'a staged step left out changes no verdict')
+})
 
 test('the step actions chain to the matrix; the catalog refuses a `then` that names nothing', () => {
   for (const a of policyStepActions) {
