@@ -210,7 +210,7 @@ apply_lab() {
   run "${KUBECTL[@]}" label nodes -l node-role.kubernetes.io/control-plane "$LB_EXCLUSION_LABEL" --overwrite
   run "${KUBECTL[@]}" apply --server-side -f manifests/20-calico-bgp.yaml -f manifests/21-calico-lb-ippool.yaml
   run "${KUBECTL[@]}" apply --server-side -f manifests/30-bookinfo.yaml -f manifests/31-alpine.yaml \
-    -f manifests/40-productpage-lb.yaml
+    -f manifests/40-productpage-lb.yaml -f manifests/41-allowed-range-networkset.yaml
   run "${KUBECTL[@]}" -n dev1 wait --for=condition=Available --timeout=600s deployment --all
   run "${KUBECTL[@]}" -n dev1 wait --for=condition=Ready --timeout=300s pod/alpine
   run "${KUBECTL[@]}" -n default wait --for=condition=Ready --timeout=300s pod/alpine

@@ -83,6 +83,11 @@ export function useDemoAction(id: string, params?: Record<string, string | numbe
       release(event)
       demo.cancel(id)
     },
+    /** show the last successful run instead of the failed latest one, or back */
+    toggleReplay(event?: Event): void {
+      release(event)
+      showReplay.value = !showReplay.value
+    },
   }
 }
 

@@ -11,6 +11,8 @@ import { bgpChecks } from './bgp/checks.ts'
 import { LAB, labFor } from './catalog/lab.ts'
 import { POLICY_STEPS } from './catalog/policySteps.ts'
 import type { Lab } from './catalog/types.ts'
+import { WhiskerFlowsReader } from './flows/index.ts'
+import { FLOW_LOG_COMPONENTS, flowLogChecks } from './flows/readiness.ts'
 import type { ProgramResult } from './host/programs.ts'
 import { abortable } from './kube/clients.ts'
 import { describeClusterError } from './kube/cluster.ts'
@@ -43,7 +45,7 @@ export interface ClusterSnapshot {
   alpineDev1: Fetched<k8s.V1Pod>
   alpineDefault: Fetched<k8s.V1Pod>
   lbService: Fetched<k8s.V1Service>
-  /** names of projectcalico.org/v3 NetworkPolicies in dev1 */
+  /** names of projectcalico.org/v3 NetworkPolicies in dev1, and of its StagedNetworkPolicies as "staged:<name>" */
   policies: Fetched<string[]>
 }
 
@@ -117,10 +119,14 @@ export async function collectSnapshot(kc: k8s.KubeConfig, timeoutMs = 5_000, sig
     fetched((api) => api(k8s.CoreV1Api).readNamespacedPod({ namespace: LAB.otherNamespace, name: 'alpine' })),
     fetched((api) => api(k8s.CoreV1Api).readNamespacedService({ namespace: LAB.namespace, name: LAB.lbService })),
     fetched(async (api) => {
-      const list = (await api(k8s.CustomObjectsApi).listNamespacedCustomObject({
-        group: 'projectcalico.org', version: 'v3', namespace: LAB.namespace, plural: 'networkpolicies',
-      })) as { items?: { metadata?: { name?: string } }[] }
-      return (list.items ?? []).map((i) => i.metadata?.name ?? '')
+      // a staged step is a step too: its policies are listed as "staged:<name>", the name Felix gives them
+      const names = await Promise.all((['networkpolicies', 'stagednetworkpolicies'] as const).map(async (plural) => {
+        const list = (await api(k8s.CustomObjectsApi).listNamespacedCustomObject({
+          group: 'projectcalico.org', version: 'v3', namespace: LAB.namespace, plural,
+        })) as { items?: { metadata?: { name?: string } }[] }
+        return (list.items ?? []).map((i) => `${plural === 'networkpolicies' ? '' : 'staged:'}${i.metadata?.name ?? ''}`)
+      }))
+      return names.flat()
     }),
   ])
   return { context, server, version, nodes, tigerastatuses, deployments, alpineDev1, alpineDefault, lbService, policies }
@@ -133,9 +139,9 @@ const fail = (id: string, title: string, detail: string, fix: string): CheckResu
 const skip = (id: string, title: string, detail: string): CheckResult => ({ id, title, ok: true, status: 'skip', detail: `skipped: ${detail}`, fix: '' })
 
 let stepPolicies: string[] | undefined
-/** Names of the policies the demo's steps create, read from the step files. */
+/** Names of the policies the demo's steps create, read from the step files (a staged twin shares its policy's name). */
 export function stepPolicyNames(): string[] {
-  return (stepPolicies ??= readManifests(REPO_ROOT, POLICY_STEPS.map((s) => s.file)).map((o) => o.metadata.name))
+  return (stepPolicies ??= [...new Set(readManifests(REPO_ROOT, POLICY_STEPS.map((s) => s.file)).map((o) => o.metadata.name))])
 }
 
 function isReady(node: k8s.V1Node): boolean {
@@ -210,7 +216,8 @@ export function evaluate(s: ClusterSnapshot): CheckResult[] {
     const available = (x: TigeraStatus | undefined) => x?.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false
     const required = ['calico', 'apiserver']
     const missing = required.filter((n) => !byName.has(n))
-    const notAvailable = [...byName.keys()].filter((n) => !available(byName.get(n)))
+    // the flow-log components have checks of their own (flows/readiness.ts)
+    const notAvailable = [...byName.keys()].filter((n) => !available(byName.get(n)) && !(FLOW_LOG_COMPONENTS as readonly string[]).includes(n))
     const listed = [...byName.keys()].sort().map((n) => `${n}${available(byName.get(n)) ? '' : ' (not Available)'}`).join(', ')
     if (missing.length === 0 && notAvailable.length === 0) checks.push(pass('calico', t.calico, listed))
     else checks.push(fail('calico', t.calico,
@@ -263,7 +270,7 @@ export function evaluate(s: ClusterSnapshot): CheckResult[] {
     checks.push(fail('baseline', t.baseline, s.policies.error,
       'is the Calico API server up? kubectl get tigerastatus apiserver; kubectl get networkpolicies.projectcalico.org -n dev1'))
   } else {
-    const applied = s.policies.value.filter((n) => stepPolicyNames().includes(n.replace(/^default\./, '')))
+    const applied = s.policies.value.filter((n) => stepPolicyNames().includes(n.replace(/^staged:/, '').replace(/^default\./, '')))
     if (applied.length === 0) checks.push(pass('baseline', t.baseline, `no step policy in dev1 (${POLICY_STEPS.length} steps ready to apply)`))
     else checks.push(fail('baseline', t.baseline, `already applied: ${applied.join(', ')}`, 'npm run demo:reset'))
   }
@@ -337,6 +344,7 @@ export async function runPreflight(kc: k8s.KubeConfig, options: PreflightOptions
   const snapshot = await collectSnapshot(kc, options.timeoutMs, options.signal)
   const checks = evaluate(snapshot)
   if (!snapshot.context) return [...checks, skip('outside', 'outside clients reachable (allowed range and another range)', 'no kube context')]
+  checks.push(...await flowLogChecks(snapshot.tigerastatuses, (signal) => new WhiskerFlowsReader(kc).locate(signal), { pass, fail, skip }, AbortSignal.any([options.signal ?? new AbortController().signal, AbortSignal.timeout(options.timeoutMs ?? 5_000)])))
   checks.push(await outsideChecks(options.lab ?? labFor(snapshot.context), options.runHost))
   checks.push(await debugImageCheck(kc, { lab: options.lab ?? labFor(snapshot.context), reachable: snapshot.version.ok, signal: options.signal }))
   checks.push(...(await bgpChecks(kc, snapshot, { ...options, lab: options.lab ?? labFor(snapshot.context) })))

@@ -1,7 +1,9 @@
 // The matrix slide in a real browser against the fake API server: before any run it shows the expectation from
-// manifests/ (and says so); "Probe all" fills the cells as probes finish, mismatches stand out, hovering explains a
-// cell; a PolicyStep's Apply re-runs the matrix by itself. The lab is fixed — the kind rehearsal, whose outside clients
-// are reached through a stand-in `docker` — so every count holds on any machine, docker or multipass installed or not.
+// manifests/ (and says so); "Probe all" fills the cells as probes finish, a disagreeing cell says "settling" while it is
+// probed again, then Calico's opinion (a fake whisker pod's flow records) fills the third place of every cell;
+// mismatches stand out, hovering explains a cell; a PolicyStep's Apply re-runs the matrix by itself. The lab is fixed —
+// the kind rehearsal, whose outside clients are reached through a stand-in `docker` — so every count holds on any
+// machine, docker or multipass installed or not.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -13,6 +15,10 @@ import type { FakeKube } from '../fakeKube/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { allowedScript, droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
+import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
+import { defaultActions } from '../../demo-server/src/catalog/index.ts'
+import { ALLOWED_RANGE_SET, attachWhisker, cellRecords, profile, withQuickFlowLogs } from '../support/flowLab.ts'
+import type { WhiskerLab } from '../support/flowLab.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
 
@@ -21,44 +27,55 @@ let deck: RunningDeck
 let fake: FakeKube
 let browser: Browser
 let server: DemoServer
+let lab: WhiskerLab
 const savedPath = process.env.PATH
+/** The shipped catalog, its matrices' flow-log wait shortened */
+const actions = withQuickFlowLogs(defaultActions())
 
 before(async () => {
   process.env.PATH = `${standInDocker()}:${savedPath}` // the demo server runs in this process
   deck = await startDeck({ token: 'matrix-browser-token-0123456789', demoPort: await freePort(), entry })
-  // every lab policy but step 3 (details), which the slide's PolicyStep applies
-  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny', 'productpage', 'reviews', 'ratings', 'outside-range'])] })
+  // every lab policy but the details step, which the slide's PolicyStep applies; the allowed range's GlobalNetworkSet,
+  // by which Calico's flow logs tell host1 from the other range
+  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies(['default-deny', 'productpage', 'reviews', 'ratings', 'outside-range'])] })
   // denied probes take a while (they wait out their timeout); one cell disagrees with the policies
   fake.onExec(labExecHandler({
     deniedMs: 700,
     allowedMs: 20,
     override: (row, col, req) => {
-      if (row === 'alpine-default' && col === 'ratings') return allowedScript(req, 20)
-      // productpage → details connects only once step 3 (details' ingress) is in the cluster
+      if (row === 'alpine-default' && col === 'ratings') {
+        // Calico records the connection the probe made (the engine alone expects a deny)
+        for (const r of cellRecords(row, col, Math.floor(Date.now() / 1000), { src: { action: 'Allow', enforced: [profile('default')] }, dst: { action: 'Allow', enforced: [profile('dev1')] } })) lab.whisker.add(r)
+        return allowedScript(req, 20)
+      }
+      // productpage → details connects only once the details step (details' ingress) is in the cluster
       const step3 = fake.objects().some((o) => (o as { metadata: { name: string }; apiVersion: string }).apiVersion === 'projectcalico.org/v3' && (o as { metadata: { name: string } }).metadata.name === 'details')
       if (row === 'productpage' && col === 'details' && !step3) return droppedScript(req, 700)
       return undefined
     },
   }))
+  lab = await attachWhisker(fake)
   // the kind rehearsal's context: its host steps and outside clients go through `docker`
-  server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null }, storeDir: mkdtempSync(join(tmpdir(), 'matrix-browser-')) })
+  server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null }, storeDir: mkdtempSync(join(tmpdir(), 'matrix-browser-')), actions })
   browser = await launchBrowser()
 })
 after(async () => {
   process.env.PATH = savedPath
   await browser?.close()
   await server?.close()
+  await lab?.close()
   await fake?.close()
   await deck?.stop()
 })
 
 const count = (l: Locator) => l.count()
+const DETAILS = policyStep('details')!
 
 test('the matrix slide: expected from manifests first, then cells fill live, the mismatch marked, hover explains', async () => {
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const errors = watchErrors(page)
   await page.goto(`${deck.deckUrl}/demo-matrix`)
-  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix-step-3"]:visible').first()
+  const matrix = page.locator(`.slidev-page .probe-matrix[data-action="${DETAILS.matrix}"]:visible`).first()
   await matrix.waitFor({ timeout: 60_000 })
 
   // before any run: the engine on manifests/, labelled as such; no observation
@@ -79,10 +96,16 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   await matrix.locator('td[data-cell="alpine-default|ratings"][data-state="settling"]').waitFor({ timeout: 15_000 })
   assert.equal(await matrix.getAttribute('data-settling'), 'true')
   assert.match(await matrix.getByTestId('progress').innerText(), /^settling: 1 cell probed again \(round \d, after \d s\)$/)
+  const settlingCell = matrix.locator('td[data-cell="alpine-default|ratings"]')
+  assert.equal(await settlingCell.getAttribute('data-calico'), '', 'Calico is read after settling, not before')
+  assert.equal(await settlingCell.locator('.pm-ne').innerText(), '◌')
+  // settled (it never comes to agree here), then Calico's flow logs are waited for, once
+  await matrix.getByTestId('progress').getByText(/^45 probed · waiting for flow logs \(\d+\/45\)$/).waitFor({ timeout: 20_000 })
+  assert.equal(await matrix.getAttribute('data-settling'), 'false')
   await matrix.getByTestId('progress').getByText(/^45 probes · \d+\.\d s · 1 mismatch · settled 0\/1 in \d+\.\d s$/).waitFor({ timeout: 20_000 })
   assert.equal(await matrix.getAttribute('data-settling'), 'false')
   assert.equal(await matrix.getByTestId('label').innerText(), 'live')
-  assert.match(await matrix.getByTestId('expected-source').innerText(), /^expected: the engine on the policies live in the cluster at .* \(6 policies\)$/)
+  assert.match(await matrix.getByTestId('expected-source').innerText(), /^expected: the engine on the policies live in the cluster at .* \(6 policies, 1 network set\)$/, 'the allowed range\'s GlobalNetworkSet is an input, not a policy')
   assert.equal(await matrix.getAttribute('data-source'), 'cluster')
 
   // the one disagreement stands out; every other probed cell agrees, the outside rows included
@@ -90,12 +113,17 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   assert.equal(await count(mismatch), 1)
   assert.equal(await mismatch.getAttribute('data-cell'), 'alpine-default|ratings')
   assert.ok(await mismatch.locator('.pm-ne').isVisible())
+  assert.equal(await mismatch.locator('.pm-ne').innerText(), '≠')
+  // three opinions in the cell: the engine's deny, the probe's connect, Calico's record of that connection
+  assert.deepEqual([await mismatch.locator('.pm-e').innerText(), await mismatch.locator('.pm-o').innerText(), await mismatch.locator('.pm-c').innerText()], ['✗', '✓', '✓'])
+  assert.equal(await mismatch.getAttribute('data-calico'), 'allowed')
+  assert.equal(await count(matrix.locator('td.pm-cell[data-calico="no-record"]')), 44, 'every other probed cell: Calico recorded nothing, and says so')
   assert.equal(await count(matrix.locator('td[data-state="pending"]')), 0)
   assert.equal(await count(matrix.locator('td[data-state="match"]')), 44, '40 pod cells and 5 outside cells agree but the mismatch')
   assert.equal(await count(matrix.locator('td[data-state="error"]')), 0, 'no probe failed to run')
   assert.equal(await count(matrix.locator('td[data-state="not-probed"]')), 5)
   assert.equal(await matrix.locator('td[data-cell="host1|productpage"]').getAttribute('data-observed'), 'allowed', 'host1 reaches the LoadBalancer')
-  // with step 3 not applied yet, productpage → details is denied by details' ingress (default deny): expected and seen
+  // with the details step not applied yet, productpage → details is denied by details' ingress (default deny): expected and seen
   const pd = matrix.locator('td[data-cell="productpage|details"]')
   assert.equal(await pd.getAttribute('data-expected'), 'denied')
 
@@ -105,6 +133,7 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   await detail.getByText(/denied at end of tier default/).waitFor()
   assert.match(await detail.innerText(), /\$ kubectl exec -n default alpine -c alpine -- nc -vv -z -w 2 198\.19\.35\.62 9080/)
   assert.match(await mismatch.getAttribute('title') ?? '', /expected: denied[\s\S]*observed: allowed/)
+  assert.match(await detail.innerText(), /Calico\s+allowed — profile kns\.dev1 › Allow \(the destination's ingress record\)/)
   assert.deepEqual(errors, [])
   await page.close()
 })
@@ -119,7 +148,7 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   await code.getByText("selector: app == 'details'").waitFor()
   assert.ok(!(await code.innerText()).includes('# 52'), 'the file’s comment header is folded away')
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'no hidden text to the right')
-  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix-step-3"]:visible').first()
+  const matrix = page.locator(`.slidev-page .probe-matrix[data-action="${DETAILS.matrix}"]:visible`).first()
   const before = await matrix.getAttribute('data-run')
   assert.ok(before, 'the first test’s run is shown')
 
@@ -129,14 +158,14 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   await step.getByTestId('matrix-state').getByText(/matrix re-ran: 45 probes/).waitFor({ timeout: 20_000 })
   const after = await matrix.getAttribute('data-run')
   assert.ok(after && after !== before, 'a new matrix run is shown')
-  // the matrix now reads step 3 from the cluster: productpage → details is expected allowed, and seen so
+  // the matrix now reads the details step from the cluster: productpage → details is expected allowed, and seen so
   const pd = matrix.locator('td[data-cell="productpage|details"]')
   assert.equal(await pd.getAttribute('data-expected'), 'allowed')
   assert.equal(await pd.getAttribute('data-state'), 'match')
 
   // comments on demand, wrapped (never hidden to the right); the slide itself never overflows
   await step.getByTestId('comments').click()
-  await code.getByText(/^# 52 — Policy step 3/).waitFor()
+  await code.getByText(new RegExp(`^# 52 — Policy step ${DETAILS.number}`)).waitFor()
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'comments wrap')
   const layout = page.locator('.slidev-page .slidev-layout:visible').first()
   assert.ok(await layout.evaluate((el) => el.scrollHeight <= el.clientHeight + 2 && el.scrollWidth <= el.clientWidth + 2), 'the slide fits its canvas')

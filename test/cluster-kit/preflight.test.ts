@@ -40,7 +40,7 @@ function healthy(): ClusterSnapshot {
     server: 'https://127.0.0.1:6443',
     version: ok('v1.34.0'),
     nodes: ok([node('calico-lab-control-plane', true, true), node('calico-lab-worker'), node('calico-lab-worker2')]),
-    tigerastatuses: ok([status('apiserver'), status('calico'), status('ippools')]),
+    tigerastatuses: ok([status('apiserver'), status('calico'), status('ippools'), status('goldmane'), status('whisker')]),
     deployments: ok(LAB.deployments.map((d) => deployment(d))),
     alpineDev1: ok(runningPod('dev1')),
     alpineDefault: ok(runningPod('default')),
@@ -72,6 +72,7 @@ test('preflight: each broken part fails its own check, with a fix', () => {
     ['nodes', (s) => { s.nodes = ok([node('cp', true, true), node('w1')]) }, /2\/2 Ready/],
     ['calico', (s) => { s.tigerastatuses = ok([status('calico', false), status('apiserver')]) }, /not Available: calico/],
     ['calico', (s) => { s.tigerastatuses = ok([status('calico')]) }, /missing: apiserver/],
+    ['calico', (s) => { s.tigerastatuses = ok([status('calico'), status('apiserver'), status('ippools', false), status('goldmane', false)]) }, /not Available: ippools/],
     ['bookinfo', (s) => { s.deployments = ok(LAB.deployments.filter((d) => d !== 'reviews-v3').map((d) => deployment(d))) }, /reviews-v3 missing/],
     ['bookinfo', (s) => { s.deployments = ok(LAB.deployments.map((d) => deployment(d, d === 'ratings-v1' ? 0 : 1))) }, /ratings-v1 0\/1/],
     ['alpine', (s) => { s.alpineDefault = missing() }, /default\/alpine missing/],
@@ -81,6 +82,7 @@ test('preflight: each broken part fails its own check, with a fix', () => {
     ['exposure', (s) => { s.lbService = missing() }, /missing/],
     ['baseline', (s) => { s.policies = ok(['default-deny', 'knp.default.other']) }, /already applied: default-deny/],
     ['baseline', (s) => { s.policies = ok(['default.ratings']) }, /default\.ratings/],
+    ['baseline', (s) => { s.policies = ok(['staged:default-deny']) }, /already applied: staged:default-deny/],
   ]
   for (const [id, breakIt, detail] of cases) {
     const s = healthy()
@@ -112,7 +114,7 @@ test('preflight: no context, or an unreachable API server, is said once; the res
 test('preflight: the step policy names are exactly the policies of the step files', () => {
   const names = stepPolicyNames()
   assert.equal(new Set(names).size, names.length)
-  assert.deepEqual(names, POLICY_STEPS.flatMap((s) => loadDocs(s.file).map((d) => d.obj.metadata.name)))
+  assert.deepEqual(names, [...new Set(POLICY_STEPS.flatMap((s) => loadDocs(s.file).map((d) => d.obj.metadata.name)))], 'a staged twin shares its policy’s name')
   assert.ok(names.includes('reviews-to-ratings'), 'a step file with two policies gives both')
 })
 
@@ -153,6 +155,10 @@ test('preflight: collectSnapshot reads the right REST paths (loopback fake API)'
     '/api/v1/namespaces/default/pods/alpine': { kind: 'Pod', apiVersion: 'v1', ...runningPod('default') },
     '/api/v1/namespaces/dev1/services/productpage-lb': { kind: 'Service', apiVersion: 'v1', ...(h.lbService as { value: object }).value },
     '/apis/projectcalico.org/v3/namespaces/dev1/networkpolicies': { items: [{ metadata: { name: 'default-deny' } }] },
+    '/apis/projectcalico.org/v3/namespaces/dev1/stagednetworkpolicies': { items: [] },
+    // the flow-log path: Service calico-system/whisker and a Ready pod behind it (reader.ts locate)
+    '/api/v1/namespaces/calico-system/services/whisker': { kind: 'Service', apiVersion: 'v1', metadata: { name: 'whisker', namespace: 'calico-system' }, spec: { selector: { 'k8s-app': 'whisker' }, ports: [{ port: 8081, targetPort: 8081 }] } },
+    '/api/v1/namespaces/calico-system/pods': { kind: 'PodList', apiVersion: 'v1', items: [{ metadata: { name: 'whisker-6b7c9d8f55-q2x7m', namespace: 'calico-system' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }] },
   })
   try {
     const checks = await runPreflight(kubeConfigFor(api.url), {
@@ -168,12 +174,60 @@ test('preflight: collectSnapshot reads the right REST paths (loopback fake API)'
     // against the fake API server (test/integration/matrix-preflight.test.ts)
     const failed = checks.filter((c) => c.status !== 'pass' && !c.id.startsWith('bgp') && c.id !== 'host1-route' && c.id !== 'debug-image').map((c) => `${c.id}: ${c.detail}`)
     assert.deepEqual(failed, ['baseline: already applied: default-deny'])
-    for (const path of ['/version', '/api/v1/nodes', '/apis/projectcalico.org/v3/namespaces/dev1/networkpolicies']) {
+    // the cluster's state first (Calico's flow-log components right after the pure checks), then the outside clients,
+    // then what writes and waits: the debug containers warmed, BGP's CalicoNodeStatus and host1's route
+    assert.deepEqual(checks.map((c) => c.id), ['context', 'api', 'nodes', 'calico', 'bookinfo', 'alpine', 'exposure', 'baseline', 'goldmane', 'whisker', 'outside', 'debug-image', 'bgp', 'host1-route'])
+    assert.match(checks.find((c) => c.id === 'whisker')?.detail ?? '', /pod whisker-6b7c9d8f55-q2x7m Ready on 8081; by hand: kubectl port-forward -n calico-system service\/whisker 8081:8081/)
+    for (const path of ['/version', '/api/v1/nodes', '/apis/projectcalico.org/v3/namespaces/dev1/networkpolicies', '/apis/projectcalico.org/v3/namespaces/dev1/stagednetworkpolicies', '/api/v1/namespaces/calico-system/services/whisker']) {
       assert.ok(api.seen.includes(path), `read ${path}`)
     }
   } finally {
     await api.close()
   }
+})
+
+test('preflight: Goldmane and Whisker, each with its fix — from TigeraStatus, then the reader finding a Ready whisker pod', async () => {
+  const routes = (statuses: TigeraStatus[], extra: Record<string, unknown> = {}) => ({
+    '/version': { gitVersion: 'v1.35.0' },
+    '/apis/operator.tigera.io/v1/tigerastatuses': { items: statuses },
+    ...extra,
+  })
+  const run = async (r: Record<string, unknown>) => {
+    const api = await fakeApi(r)
+    try {
+      const checks = await runPreflight(kubeConfigFor(api.url))
+      return { goldmane: checks.find((c) => c.id === 'goldmane')!, whisker: checks.find((c) => c.id === 'whisker')!, calico: checks.find((c) => c.id === 'calico')!, seen: api.seen }
+    } finally {
+      await api.close()
+    }
+  }
+  const base = [status('apiserver'), status('calico')]
+  const none = await run(routes(base))
+  assert.equal(none.goldmane.status, 'fail')
+  assert.match(none.goldmane.detail, /no TigeraStatus goldmane/)
+  assert.match(none.goldmane.fix, /manifests\/10-calico-installation\.yaml \(its Goldmane resource\)/)
+  assert.equal(none.whisker.status, 'fail')
+  assert.match(none.whisker.fix, /Whisker needs Goldmane/)
+  assert.ok(!none.seen.includes('/api/v1/namespaces/calico-system/services/whisker'), 'no pod to look for without Whisker')
+
+  const degraded = await run(routes([...base, { metadata: { name: 'goldmane' }, status: { conditions: [{ type: 'Available', status: 'False' }, { type: 'Degraded', status: 'True', reason: 'ResourceNotReady', message: 'Waiting for Goldmane deployment' }] } }, status('whisker')]))
+  assert.equal(degraded.goldmane.status, 'fail')
+  assert.match(degraded.goldmane.detail, /not Available — Degraded \(ResourceNotReady\): Waiting for Goldmane deployment/)
+  assert.match(degraded.goldmane.fix, /kubectl describe tigerastatus goldmane/)
+  assert.equal(degraded.calico.status, 'pass', 'the flow-log components are not the Calico check’s: one failure, one check')
+
+  const noService = await run(routes([...base, status('goldmane'), status('whisker')]))
+  assert.equal(noService.goldmane.status, 'pass')
+  assert.equal(noService.whisker.status, 'fail')
+  assert.match(noService.whisker.detail, /no Service calico-system\/whisker/)
+
+  const notReady = await run(routes([...base, status('goldmane'), status('whisker')], {
+    '/api/v1/namespaces/calico-system/services/whisker': { kind: 'Service', apiVersion: 'v1', metadata: { name: 'whisker' }, spec: { selector: { 'k8s-app': 'whisker' }, ports: [{ port: 8081, targetPort: 8081 }] } },
+    '/api/v1/namespaces/calico-system/pods': { kind: 'PodList', apiVersion: 'v1', items: [{ metadata: { name: 'whisker-1' }, status: { phase: 'Pending' } }] },
+  }))
+  assert.equal(notReady.whisker.status, 'fail')
+  assert.match(notReady.whisker.detail, /no Ready pod behind Service calico-system\/whisker \(k8s-app=whisker\); pods: whisker-1 \(Pending\)/)
+  assert.match(notReady.whisker.fix, /kubectl get pods -n calico-system -l k8s-app=whisker/)
 })
 
 test('preflight: outside clients are skipped without runHost, failed when a host check fails', async () => {

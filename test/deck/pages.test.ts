@@ -20,7 +20,10 @@ const pages = [...readFileSync(join(REPO_ROOT, 'slides.md'), 'utf8').matchAll(/^
 interface Use { file: string; component: string; attribute: string; id: string }
 /** Every `<Component attribute="id">` of the components that name the catalog. */
 function uses(text: string, file: string): Use[] {
-  return [...text.matchAll(/<(LiveRun|ProbeMatrix|PolicyStep)\b[^>]*?\b(action|step)="([^"]*)"/g)].map((m) => ({ file, component: m[1]!, attribute: m[2]!, id: m[3]! }))
+  const named = [...text.matchAll(/<(LiveRun|ProbeMatrix|PolicyStep|FlowLog)\b[^>]*?\b(action|step)="([^"]*)"/g)].map((m) => ({ file, component: m[1]!, attribute: m[2]!, id: m[3]! }))
+  // <PolicyStep … flows="id"/> draws a <FlowLog action="id"> under the step
+  const flows = [...text.matchAll(/<PolicyStep\b[^>]*?\bflows="([^"]*)"/g)].map((m) => ({ file, component: 'FlowLog', attribute: 'action', id: m[1]! }))
+  return [...named, ...flows]
 }
 const all = pages.flatMap((p) => uses(p.text, p.file))
 
@@ -46,6 +49,8 @@ test('every action id a slide names exists in the catalog, with the kind its com
     if (u.attribute !== 'action' || !action) problems.push(`${u.file}: <${u.component} ${u.attribute}="${u.id}"> names no action of the catalog`)
     else if (u.component === 'ProbeMatrix' && action.kind !== 'probe-matrix') problems.push(`${u.file}: <ProbeMatrix action="${u.id}"> is a ${action.kind} action`)
     else if (u.component === 'LiveRun' && action.kind === 'probe-matrix') problems.push(`${u.file}: <LiveRun action="${u.id}"> is a matrix: use <ProbeMatrix>`)
+    else if (u.component === 'FlowLog' && action.kind !== 'flows') problems.push(`${u.file}: <FlowLog action="${u.id}"> is a ${action.kind} action`)
+    else if (u.component === 'LiveRun' && action.kind === 'flows') problems.push(`${u.file}: <LiveRun action="${u.id}"> reads flow records: use <FlowLog>`)
   }
   assert.deepEqual(problems, [])
 })
@@ -56,10 +61,20 @@ test('each policy step has its slide, in step order, and its file goes into the 
   for (const p of pages) {
     for (const u of uses(p.text, p.file).filter((x) => x.component === 'PolicyStep')) {
       const expanded = expandPolicySteps(p.text)
-      assert.ok(expanded.includes(`<PolicyStep step="${u.id}">\n\n<<< @/${policyStep(u.id)!.file} yaml\n\n</PolicyStep>`), `${p.file}: the preparser gives <PolicyStep step="${u.id}"/> its file`)
+      assert.ok(new RegExp(`<PolicyStep step="${u.id}"[^>]*>\n\n<<< @/${policyStep(u.id)!.file} yaml\n\n</PolicyStep>`).test(expanded), `${p.file}: the preparser gives <PolicyStep step="${u.id}"/> its file`)
     }
   }
   assert.equal(expandPolicySteps('<PolicyStep step="no-such-step"/>'), '<PolicyStep step="no-such-step"/>', 'an unknown step is left alone (and fails the test above)')
+  assert.equal(expandPolicySteps('<PolicyStep step="details" height="5rem"/>'), '<PolicyStep step="details" height="5rem">\n\n<<< @/manifests/52-policy-details.yaml yaml\n\n</PolicyStep>', 'other attributes pass through')
+})
+
+test('each policy step’s slide says its number, as the step declaration counts it', () => {
+  for (const p of pages) {
+    for (const u of uses(p.text, p.file).filter((x) => x.component === 'PolicyStep')) {
+      const heading = /^# (.*)$/m.exec(p.text)?.[1] ?? ''
+      assert.match(heading, new RegExp(`\\bStep ${policyStep(u.id)!.number} ·`), `${p.file}: "${heading}" is step ${policyStep(u.id)!.number}`)
+    }
+  }
 })
 
 test('the demo slides follow the assessment’s order', () => {

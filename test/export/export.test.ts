@@ -11,6 +11,7 @@ import type { FakeKube } from '../fakeKube/server.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
 import { repoRoot } from '../../demo-server/src/launch.ts'
 import { labObjects } from '../support/labObjects.ts'
+import { attachWhisker, cellRecords, denyAtEnd, profile } from '../support/flowLab.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import { policySteps } from '../../demo-server/src/catalog/policySteps.ts'
 import { readManifests } from '../../demo-server/src/manifests.ts'
@@ -25,6 +26,10 @@ let pdfText = ''
 before(async () => {
   fake = await startFakeKube({ objects: labObjects() })
   fake.onExec(() => ({ steps: [{ stdout: '<title>Simple Bookstore App</title>\n' }], exitCode: 0 }))
+  // Calico's flow logs of a probe the staged default deny would drop (test/support/flowLab.ts)
+  const whisker = await attachWhisker(fake)
+  const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [denyAtEnd('default-deny', 'StagedNetworkPolicy')] }
+  for (const r of cellRecords('productpage', 'details', Math.floor(Date.now() / 1000) - 20, { src: wouldDeny, dst: wouldDeny })) whisker.whisker.add(r)
   const token = 'export-test-token-0123456789'
   const server = await startDemoServer({
     access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
@@ -34,12 +39,13 @@ before(async () => {
     storeDir: runs,
   })
   const deck = await connectDeck(server.url, token, 'http://localhost:1')
-  for (const action of ['nodes-wide', 'probe-ratings-productpage']) {
+  for (const action of ['nodes-wide', 'probe-ratings-productpage', 'flows-dev1-recent']) {
     deck.send({ type: 'run', action })
     await deck.waitFor((m) => m.type === 'exit' && m.action === action)
   }
   deck.close()
   await server.close()
+  await whisker.close()
   await fake.close()
 
   const code = await new Promise<number>((resolve) => {
@@ -58,6 +64,14 @@ test('the PDF carries the recorded output of both actions, labelled as a replay'
   assert.match(pdfText, /\$ kubectl get nodes -o wide/)
   const lab = pdfText.split('\f').find((p) => p.includes('$ kubectl get nodes -o wide')) ?? ''
   assert.doesNotMatch(lab, /not run yet/, 'the recorded action is drawn from the store, not as never run')
+})
+
+test('the PDF draws the recorded flow records: who, Calico\'s verdict, what the staged policy would do', () => {
+  const page = pdfText.split('\f').find((p) => p.includes("Calico's flow logs for dev1, the last 3 minutes")) ?? ''
+  assert.match(page, /replay of /)
+  assert.match(page, /dev1\/productpage-v1-bcc6748f7-\* → dev1\/details-v1-766844796b-\*/)
+  assert.match(page, /staged: would deny — tier default › end of tier \(selected by staged dev1\/default-deny\) › Deny/)
+  assert.match(page, /2 records · 2 a staged policy would change/)
 })
 
 test('the PPTX exists and carries speaker notes', () => {

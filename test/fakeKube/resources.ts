@@ -93,6 +93,7 @@ export const RESOURCES: ResourceDef[] = [
     { name: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false, shortNames: ['gnp', 'cgnp', 'calicoglobalnetworkpolicies'] },
     { name: 'stagednetworkpolicies', kind: 'StagedNetworkPolicy', namespaced: true },
     { name: 'stagedglobalnetworkpolicies', kind: 'StagedGlobalNetworkPolicy', namespaced: false },
+    { name: 'stagedkubernetesnetworkpolicies', kind: 'StagedKubernetesNetworkPolicy', namespaced: true },
     { name: 'tiers', kind: 'Tier', namespaced: false },
     { name: 'ippools', kind: 'IPPool', namespaced: false },
     { name: 'networksets', kind: 'NetworkSet', namespaced: true, shortNames: ['netsets'] },
@@ -119,6 +120,8 @@ export const RESOURCES: ResourceDef[] = [
     { name: 'installations', kind: 'Installation', namespaced: false, status: true },
     { name: 'apiservers', kind: 'APIServer', namespaced: false, status: true },
     { name: 'tigerastatuses', kind: 'TigeraStatus', namespaced: false, status: true },
+    { name: 'goldmanes', kind: 'Goldmane', namespaced: false, status: true },
+    { name: 'whiskers', kind: 'Whisker', namespaced: false, status: true },
   ]),
 ]
 

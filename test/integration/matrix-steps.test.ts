@@ -15,7 +15,7 @@ import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { demoServerOnFake } from '../support/demoServer.ts'
-import { labPolicies, momentExecHandler, REPO } from '../support/matrixLab.ts'
+import { labPolicies, momentExecHandler, REPO, stepsApplied } from '../support/matrixLab.ts'
 
 const token = 'matrix-steps-token-0123456789'
 const origin = 'http://localhost:3030'
@@ -29,7 +29,7 @@ const REMOVE = DETAILS.remove
 const matrix: ProbeMatrixAction = { ...reachMatrix, probeTimeoutSeconds: 1, timeoutMs: 60_000 }
 /** every demo moment's matrix, fast */
 const matrices = matrixActions.map((m) => ({ ...(m as ProbeMatrixAction), probeTimeoutSeconds: 1, timeoutMs: 60_000 }))
-/** details is step 3: applying it re-runs the matrix of moment 3, removing it the one of moment 2 */
+/** applying details re-runs the matrix of its moment (DETAILS.number), removing it the one of the moment before */
 const AFTER_APPLY = DETAILS.matrix
 const AFTER_REMOVE = matrixAfterSteps(DETAILS.number - 1)
 
@@ -57,13 +57,29 @@ const runsSeen = (d: TestDeck, action: string) => new Set(d.messages.flatMap((m)
 const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.name === 'details')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+test('the fake\'s dataplane reads the demo moment by kind and name: the staged default deny is not the enforced one', async () => {
+  const at = async (steps: Parameters<typeof labPolicies>[0]): Promise<number> => {
+    const f = await startFakeKube({ objects: [...labObjects(), ...labPolicies(steps)] })
+    try {
+      return stepsApplied(f)
+    } finally {
+      await f.close()
+    }
+  }
+  const staged = policyStep('default-deny-staged')!
+  const enforced = policyStep('default-deny')!
+  assert.equal(await at(['default-deny-staged']), staged.number, 'staged only: the staged moment, everything still open')
+  assert.equal(await at(['default-deny-staged', 'default-deny']), enforced.number)
+  assert.equal(await at(['default-deny', 'productpage']), policyStep('productpage')!.number, 'a staged step left out changes no verdict')
+})
+
 test('the step actions chain to the matrix; the catalog refuses a `then` that names nothing', () => {
   for (const a of policyStepActions) {
     const step = policySteps.find((s) => s.apply === a.id || s.remove === a.id)!
     assert.equal(a.then, a.kind === 'apply' ? matrixAfterSteps(step.number) : matrixAfterSteps(step.number - 1), a.id)
   }
   assert.equal(policyStepActions.length, 2 * policySteps.length, 'an apply and a remove per step')
-  assert.equal(matrixAfterSteps(6), reachMatrix.id, 'after the last step: the summary matrix')
+  assert.equal(matrixAfterSteps(policySteps.length), reachMatrix.id, 'after the last step: the summary matrix')
   const bad: Action = { ...policyStepActions[0]!, then: 'no-such-action' }
   assert.throws(() => new Catalog([matrix, bad], REPO), /then "no-such-action" must name another action/)
   assert.throws(() => new Catalog([{ ...bad, then: bad.id }], REPO), /must name another action/)

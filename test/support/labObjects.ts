@@ -20,11 +20,14 @@ function node(name: string, ip: string, role?: string) {
   }
 }
 
+/** A ReplicaSet's pod is named generateName + 5 characters; Calico's flow logs name it generateName + "*". */
+const generateName = (name: string): string => name.replace(/[a-z0-9]{5}$/, '')
+
 function pod(name: string, app: string, ip: string, nodeName: string, container = app, version = 'v1') {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: 'dev1', creationTimestamp: created, labels: { app, version } },
+    metadata: { name, generateName: generateName(name), namespace: 'dev1', creationTimestamp: created, labels: { app, version } },
     spec: {
       nodeName,
       serviceAccountName: `bookinfo-${app}`,
@@ -46,11 +49,11 @@ export function deployment(name: string, app: string, complete = false) {
 }
 
 /** A pod that is not bookinfo: the alpine test pods, CoreDNS. */
-function plainPod(namespace: string, name: string, labels: Record<string, string>, ip: string, nodeName: string, container: string, image: string, ports: object[] = []) {
+function plainPod(namespace: string, name: string, labels: Record<string, string>, ip: string, nodeName: string, container: string, image: string, ports: object[] = [], fromReplicaSet = false) {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace, creationTimestamp: created, labels },
+    metadata: { name, namespace, creationTimestamp: created, labels, ...(fromReplicaSet ? { generateName: generateName(name) } : {}) },
     spec: { nodeName, containers: [{ name: container, image, ports }] },
     status: { phase: 'Running', podIP: ip, containerStatuses: [{ name: container, ready: true, restartCount: 0, image: '', imageID: '' }] },
   }
@@ -77,7 +80,7 @@ export function labObjects(): object[] {
     plainPod('kube-system', 'coredns-66bc5c9577-7xk2p', { 'k8s-app': 'kube-dns' }, '10.48.0.2', 'control', 'coredns', 'registry.k8s.io/coredns/coredns:v1.12.1', [
       { name: 'dns', containerPort: 53, protocol: 'UDP' },
       { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
-    ]),
+    ], true),
   ]
   return [...objects, ...labNetworkObjects(objects)]
 }

@@ -94,12 +94,17 @@ function allowedCells(steps: number): Set<string> {
   return cells
 }
 
-/** How many policy steps, in order, the fake API server holds (the demo moment it is at). */
+/**
+ * How many policy steps, in order, the fake API server holds (the demo moment it is at). A policy is held by kind and
+ * name: the staged default deny shares its name with the enforced one, and must not count as it. A staged policy
+ * changes no probe's verdict, so a staged step never holds the count back: the moment after it answers as the one
+ * before it.
+ */
 export function stepsApplied(fake: FakeKube): number {
-  const names = new Set((fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3').map((o) => o.metadata.name))
-  const held = POLICY_STEPS.map((step) => readManifests(REPO_ROOT, [step.file]).every((o) => names.has(o.metadata.name)))
-  const first = held.indexOf(false)
-  return first === -1 ? held.length : first
+  const held = new Set((fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3').map((o) => `${String(o.kind)} ${o.metadata.name}`))
+  const isHeld = POLICY_STEPS.map((step) => readManifests(REPO_ROOT, [step.file]).every((o) => o.kind.startsWith('Staged') || held.has(`${o.kind} ${o.metadata.name}`)))
+  const first = isHeld.indexOf(false)
+  return first === -1 ? isHeld.length : first
 }
 
 /**

@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { HOST_PROGRAMS } from '../host/programs.ts'
 import { readManifests, scopeViolation } from '../manifests.ts'
 import { parseLabelSelectorText } from '../policy/labelSelector.ts'
+import { flowsActions, flowsProblems } from './flows.ts'
 import { preflight } from './lab.ts'
 import { matrixActions, matrixProblems } from './matrices.ts'
 import { policyStepActions } from './policySteps.ts'
@@ -74,6 +75,9 @@ function actionProblems(action: Action, repoRoot: string): string[] {
     case 'probe-matrix':
       problems.push(...matrixProblems(action, repoRoot))
       break
+    case 'flows':
+      problems.push(...flowsProblems(action))
+      break
   }
   return problems
 }
@@ -130,5 +134,5 @@ export function paramNames(action: Action): string[] {
 
 /** Every action the deck can use. */
 export function defaultActions(): Action[] {
-  return [preflight, ...readActions, ...probeActions, ...routingActions, ...policyStepActions, ...matrixActions]
+  return [preflight, ...readActions, ...probeActions, ...routingActions, ...policyStepActions, ...matrixActions, ...flowsActions]
 }

@@ -6,6 +6,7 @@
 // Columns: the four bookinfo Services on 9080, and the cluster DNS (kube-dns, 53/UDP).
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { WHISKER_NAMESPACE } from '../flows/whiskerApi.ts'
 import { HOST_PROGRAMS } from '../host/programs.ts'
 import { parseLabelSelectorText } from '../policy/labelSelector.ts'
 import { LAB } from './lab.ts'
@@ -76,12 +77,16 @@ export const reachMatrix: ProbeMatrixAction = {
   debugImage: DEBUG_IMAGE,
   manifestsDir: 'manifests',
   policyStepsApplied: POLICY_STEPS.length,
-  // reads dev1, default, kube-system; execs in dev1 and default; adds the debug container to dev1's bookinfo pods
-  namespaces: [LAB.namespace, LAB.otherNamespace, 'kube-system'],
+  // Felix flushes every 15 s and Goldmane files flows in 15 s buckets: a probe's records are listed 15–30 s after it
+  // (flows/README.md, "Timing"); 45 s leaves a flush to spare. Cells with no record by then say so.
+  flowLogs: { namespaces: [LAB.namespace, LAB.otherNamespace], deadlineSeconds: 45, pollSeconds: 5 },
+  // reads dev1, default, kube-system; execs in dev1 and default; adds the debug container to dev1's bookinfo pods;
+  // reads Calico's flow logs through the whisker pod in calico-system
+  namespaces: [LAB.namespace, LAB.otherNamespace, 'kube-system', WHISKER_NAMESPACE],
   timeoutMs: 120_000,
 }
 
-/** The same matrix at each earlier moment of the demo: before any policy (0), then after steps 1…5. */
+/** The same matrix at each earlier moment of the demo: before any policy (0), then after each step but the last. */
 export const stepMatrices: ProbeMatrixAction[] = POLICY_STEPS.map((_, n) => ({
   ...reachMatrix,
   id: matrixAfterSteps(n),
@@ -137,5 +142,12 @@ export function matrixProblems(action: ProbeMatrixAction, repoRoot: string): str
   if (!/^[a-z0-9./:@_-]+$/.test(action.debugImage)) say(`debugImage "${action.debugImage}" is not an image reference`)
   if (!existsSync(resolve(repoRoot, action.manifestsDir))) say(`manifestsDir ${action.manifestsDir} does not exist`)
   if (action.timeoutMs < (action.probeTimeoutSeconds + 10) * 1000) say('timeoutMs leaves no room for one round of probes')
+  if (action.flowLogs) {
+    const f = action.flowLogs
+    if (!action.namespaces.includes(WHISKER_NAMESPACE)) say(`reads flow logs through the whisker pod in ${WHISKER_NAMESPACE}, which is not in its namespaces`)
+    if (f.namespaces.length === 0 || f.namespaces.some((ns) => !action.namespaces.includes(ns))) say('flowLogs.namespaces must be some of its namespaces')
+    if (!(f.pollSeconds >= 1 && f.deadlineSeconds >= f.pollSeconds)) say('flowLogs: pollSeconds ≥ 1 and deadlineSeconds ≥ pollSeconds')
+    if (action.timeoutMs < (action.probeTimeoutSeconds + 10 + f.deadlineSeconds) * 1000) say('timeoutMs leaves no room to wait for the flow logs')
+  }
   return problems
 }

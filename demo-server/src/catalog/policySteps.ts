@@ -5,14 +5,19 @@
 import { LAB } from './lab.ts'
 import type { ApplyAction, DeleteAction } from './types.ts'
 
-/** One file per step (manifests/5*-policy-*.yaml), applied in this order. */
+/**
+ * One file per step (manifests/49-…, 5*-policy-*.yaml), applied in this order; a slide's heading says "Step <n>" with
+ * n its position here. The first is the default deny *staged*: Calico evaluates it and its flow logs say what it would
+ * drop, while every connection still flows; the second enforces the same spec.
+ */
 export const POLICY_STEPS = [
-  { id: 'default-deny', file: 'manifests/50-policy-default-deny.yaml', title: 'Step 1 · default deny in dev1, DNS egress allowed' },
-  { id: 'productpage', file: 'manifests/51-policy-productpage.yaml', title: 'Step 2 · productpage → details, reviews' },
-  { id: 'details', file: 'manifests/52-policy-details.yaml', title: 'Step 3 · details ← productpage' },
-  { id: 'reviews', file: 'manifests/53-policy-reviews.yaml', title: 'Step 4 · reviews ← productpage; reviews v2/v3 → ratings' },
-  { id: 'ratings', file: 'manifests/54-policy-ratings.yaml', title: 'Step 5 · ratings ← reviews v2/v3' },
-  { id: 'outside-range', file: 'manifests/55-policy-outside-range.yaml', title: `Step 6 · productpage ← ${LAB.allowedRange} only` },
+  { id: 'default-deny-staged', file: 'manifests/49-policy-default-deny-staged.yaml', title: 'default deny in dev1, staged: previewed, not enforced' },
+  { id: 'default-deny', file: 'manifests/50-policy-default-deny.yaml', title: 'default deny in dev1 enforced, DNS egress allowed' },
+  { id: 'productpage', file: 'manifests/51-policy-productpage.yaml', title: 'productpage → details, reviews' },
+  { id: 'details', file: 'manifests/52-policy-details.yaml', title: 'details ← productpage' },
+  { id: 'reviews', file: 'manifests/53-policy-reviews.yaml', title: 'reviews ← productpage; reviews v2/v3 → ratings' },
+  { id: 'ratings', file: 'manifests/54-policy-ratings.yaml', title: 'ratings ← reviews v2/v3' },
+  { id: 'outside-range', file: 'manifests/55-policy-outside-range.yaml', title: `productpage ← ${LAB.allowedRange} only` },
 ] as const
 
 export type PolicyStepId = (typeof POLICY_STEPS)[number]['id']
@@ -29,6 +34,7 @@ export const matrixAfterSteps = (n: number): string => (n >= POLICY_STEPS.length
 export interface PolicyStep {
   id: PolicyStepId
   file: string
+  /** "Step <number> · <what it does>" */
   title: string
   /** 1-based position in the demo */
   number: number
@@ -41,6 +47,7 @@ export interface PolicyStep {
 
 export const policySteps: PolicyStep[] = POLICY_STEPS.map((step, i) => ({
   ...step,
+  title: `Step ${i + 1} · ${step.title}`,
   number: i + 1,
   apply: `policy-${step.id}-apply`,
   remove: `policy-${step.id}-delete`,

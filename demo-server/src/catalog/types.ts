@@ -139,6 +139,33 @@ export interface ProbeMatrixAction extends ActionBase {
    * expectation leaves the later step files out; omitted means every policy in manifestsDir.
    */
   policyStepsApplied?: number
+  /**
+   * Calico's own verdict per cell (matrix/calicoOpinion.ts): after the probes, the run reads Calico's flow logs
+   * (flows touching `namespaces`) until every probed cell has its records or `deadlineSeconds` have passed since
+   * the last probe, reading every `pollSeconds`. Omitted: no third opinion.
+   */
+  flowLogs?: { namespaces: string[]; deadlineSeconds: number; pollSeconds: number }
+}
+
+/**
+ * Calico's flow logs from whisker-backend (flows/reader.ts) through a port-forward to the whisker pod in
+ * calico-system: the flows with a source or a destination in `flowNamespaces`, one JSON record (the release's
+ * FlowResponse) per stdout line. `list`: the flows of the last `windowSeconds`, newest first. `stream`: Goldmane's
+ * watch, backfilled from `backfillSeconds` ago, until `durationSeconds` have passed, `maxRecords` were written or the
+ * presenter stops it. No parameters.
+ */
+export interface FlowsAction extends ActionBase {
+  kind: 'flows'
+  mode: 'list' | 'stream'
+  /** flows touching these namespaces (source or destination); each must be in `namespaces` */
+  flowNamespaces: string[]
+  /** list: how far back; stream: the backfill */
+  windowSeconds: number
+  /** stream only: how long it watches before it ends by itself */
+  durationSeconds?: number
+  /** at most this many records written (a list keeps the newest) */
+  maxRecords: number
+  params?: undefined
 }
 
 /**
@@ -193,5 +220,5 @@ export interface BgpRoutesAction {
   params?: undefined
 }
 
-export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction | BgpRoutesAction // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Action = ExecAction<any> | TableAction<any> | ApplyAction<any> | DeleteAction<any> | HostAction | PreflightAction | RolloutAction<any> | ProbeMatrixAction | BgpRoutesAction | FlowsAction // eslint-disable-line @typescript-eslint/no-explicit-any
 export type ActionKind = Action['kind']

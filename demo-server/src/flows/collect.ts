@@ -16,6 +16,12 @@ export interface CollectOptions {
   signal?: AbortSignal
   /** after each read: the results so far, and whether the reader will look again */
   onProgress?: (results: CellFlowResult[], waiting: boolean) => void
+  /**
+   * whether a cell has its answer (default: allowed, denied, conflict or ambiguous). A caller that knows a cell can
+   * never get both records (a pod reaching itself through its Service: kube-proxy masquerades the hairpin, so the
+   * destination's record names the node) says so here rather than wait for the deadline.
+   */
+  isSettled?: (result: CellFlowResult, cell: FlowCell) => boolean
   now?: () => number
 }
 
@@ -23,12 +29,13 @@ export interface Collected {
   results: CellFlowResult[]
   /** the last list read */
   list: FlowsList
-  /** every cell settled (allowed, denied, conflict or ambiguous) before the deadline */
+  /** every cell settled (by `isSettled`) before the deadline */
   complete: boolean
   reads: number
 }
 
-const settled = (r: CellFlowResult): boolean => r.state === 'allowed' || r.state === 'denied' || r.state === 'conflict' || r.state === 'ambiguous'
+/** A cell has Calico's answer: a verdict, or records that will not give one (disagreeing, or of two sources). */
+export const settled = (r: CellFlowResult): boolean => r.state === 'allowed' || r.state === 'denied' || r.state === 'conflict' || r.state === 'ambiguous'
 
 export async function collectCellFlows(
   reader: { list(req: ListRequest): Promise<FlowsList> },
@@ -46,7 +53,8 @@ export async function collectCellFlows(
     const list = await reader.list({ namespaces: options.namespaces, start, end, ...(options.signal ? { signal: options.signal } : {}) })
     reads++
     const results = matchFlowsToCells(cells, list.records)
-    const complete = results.every(settled)
+    const isSettled = options.isSettled ?? settled
+    const complete = results.every((r, i) => isSettled(r, cells[i] as FlowCell))
     const waiting = !complete && now() + pollMs <= deadline
     options.onProgress?.(results, waiting)
     if (!waiting) return { results, list, complete, reads }

@@ -113,10 +113,46 @@ test('time: a record in the bucket before the probe (Felix\'s interval started e
   assert.match(z?.note ?? '', /1 record without times ignored/)
 })
 
-test('conflict: allowed and denied for the same side in one window is shown as such, not resolved', () => {
+test('conflict: allowed and denied for the same side in one bucket is shown as such, not resolved', () => {
   const [r] = matchFlowsToCells([cell()], [rec({ reporter: 'Dst' }), rec({ reporter: 'Dst', action: 'Deny', at: T + 1, policies: { enforced: [h('CalicoNetworkPolicy', 'x', 'Deny')], pending: null } })])
   assert.equal(r?.state, 'conflict')
   assert.equal(r?.verdict, undefined)
+})
+
+test('a policy change just before the run: the verdict of the later bucket stands, the older record is named', () => {
+  // the previous moment's probe (bucket T-15) still falls in this run's window; this run's probe is in bucket T
+  const before = rec({ reporter: 'Dst', at: T - 10, policies: { enforced: [h('Profile', 'kns.dev1', 'Allow', { namespace: '', tier: '' })], pending: null } })
+  const after = rec({ reporter: 'Dst', action: 'Deny', at: T + 2, policies: { enforced: [h('EndOfTier', '', 'Deny', { namespace: '', rule_index: -1, trigger: trig('CalicoNetworkPolicy', 'default-deny') })], pending: null } })
+  const [r] = matchFlowsToCells([cell()], [before, after])
+  assert.equal(r?.state, 'denied')
+  assert.equal(r?.destination?.superseded, 1)
+  assert.match(r?.note ?? '', /1 older record in the window said otherwise: from before the last policy change/)
+  const [back] = matchFlowsToCells([cell()], [{ ...before, end_time: after.end_time }, after])
+  assert.equal(back?.state, 'conflict', 'the same bucket: nothing tells which came last')
+})
+
+test('one bucket, one action, two deciding policies: the action stands, no policy is named (nothing to compare)', () => {
+  const viaProfile = rec({ reporter: 'Dst', policies: { enforced: [h('Profile', 'kns.dev1', 'Allow', { namespace: '', tier: '' })], pending: null } })
+  const viaRule = rec({ reporter: 'Dst', policies: { enforced: [h('CalicoNetworkPolicy', 'details', 'Allow')], pending: null } })
+  const [r] = matchFlowsToCells([cell()], [viaProfile, viaRule])
+  assert.equal(r?.state, 'allowed')
+  assert.equal(r?.enforced, undefined)
+  assert.equal(r?.destination?.hitsDiffer, true)
+  assert.match(r?.note ?? '', /records of one 15 s bucket name different policies/)
+  const [later] = matchFlowsToCells([cell()], [{ ...viaProfile, ...{ start_time: iso(T - 15), end_time: iso(T) } }, viaRule])
+  assert.equal(later?.enforced?.name, 'details', 'in different buckets the newer one is named')
+})
+
+test('a policy change just before the run: a source denial newer than the destination\'s allow stands (denied at egress never reaches it)', () => {
+  const allowed = (reporter: 'Src' | 'Dst') => rec({ reporter, at: T - 10, policies: { enforced: [h('Profile', 'kns.dev1', 'Allow', { namespace: '', tier: '' })], pending: null } })
+  const denied = rec({ reporter: 'Src', action: 'Deny', at: T + 2, policies: { enforced: [h('EndOfTier', '', 'Deny', { namespace: '', rule_index: -1, trigger: trig('CalicoNetworkPolicy', 'default-deny') })], pending: null } })
+  const [r] = matchFlowsToCells([cell()], [allowed('Src'), allowed('Dst'), denied])
+  assert.equal(r?.state, 'denied')
+  assert.equal(r?.decidedBy, 'source')
+  assert.equal(r?.destination, undefined, 'the old destination record is not this run\'s')
+  assert.match(r?.note ?? '', /2 older records in the window said otherwise/)
+  const [same] = matchFlowsToCells([cell()], [{ ...allowed('Dst'), end_time: denied.end_time }, denied])
+  assert.equal(same?.state, 'conflict', 'in the same bucket: a conflict, as before')
 })
 
 test('outside sources: "PUBLIC NETWORK" for both outside clients is ambiguous, never attributed to one', () => {
@@ -148,7 +184,7 @@ test('pending: a staged deny at the destination shows beside the enforced allow'
   assert.equal(r?.enforced?.text, 'profile kns.dev1 › Allow')
   assert.equal(r?.pending?.verdict, 'deny')
   assert.equal(r?.pending?.decidedBy, 'destination')
-  assert.equal(r?.pending?.hit.text, 'tier default › end of tier (selected by dev1/default-deny) › Deny')
+  assert.equal(r?.pending?.hit.text, 'tier default › end of tier (selected by staged dev1/default-deny) › Deny')
 })
 
 test('pending: an allow needs the pending trace of every reporting side', () => {

@@ -72,6 +72,12 @@ export interface SideVerdict {
   enforced?: HitView
   /** what would decide with staged policies enforced, from policies.pending (absent when the record has none) */
   pending?: { action: 'Allow' | 'Deny'; hit: HitView }
+  /** older records of this reporter in the window that said the other action (before a policy change) */
+  superseded?: number
+  /** records of its newest bucket name different deciding policies (a policy changed within it): none is named */
+  hitsDiffer?: boolean
+  /** the end of its newest record */
+  lastEnd: string
 }
 
 export type CellFlowState = 'allowed' | 'denied' | 'partial' | 'conflict' | 'ambiguous' | 'no-record'
@@ -134,7 +140,7 @@ export function hitView(h: PolicyHit): HitView {
   const tier = h.tier ? `tier ${h.tier} › ` : ''
   let what: string
   if (h.kind === 'EndOfTier') {
-    const by = trigger ? `${trigger.namespace ? `${trigger.namespace}/` : ''}${trigger.name}` : '?'
+    const by = trigger ? `${trigger.kind.startsWith('Staged') ? 'staged ' : ''}${trigger.namespace ? `${trigger.namespace}/` : ''}${trigger.name}` : '?'
     what = `end of tier (selected by ${by})`
   } else if (h.kind === 'Profile') {
     what = `profile ${h.name}`
@@ -168,19 +174,40 @@ export function decidingHit(trace: readonly PolicyHit[] | null): PolicyHit | und
   return undefined
 }
 
+/**
+ * One reporter's verdict from its records (newest first). Records that disagree are a conflict — unless the newest
+ * verdict's records end in a later bucket than every record of the other: then the older ones are from before a
+ * policy change just ahead of the run (a record's key includes its policy trace, so each trace has its own record)
+ * and the newer verdict stands, with `superseded` saying so.
+ */
 function sideVerdict(records: readonly FlowRecord[], reporter: 'Src' | 'Dst'): SideVerdict | 'conflict' | undefined {
-  const mine = records.filter((r) => r.reporter === reporter && (r.action === 'Allow' || r.action === 'Deny'))
+  let mine = records.filter((r) => r.reporter === reporter && (r.action === 'Allow' || r.action === 'Deny'))
   if (mine.length === 0) return undefined
-  const actions = new Set(mine.map((r) => r.action))
-  if (actions.size > 1) return 'conflict'
+  let superseded = 0
+  if (new Set(mine.map((r) => r.action)).size > 1) {
+    const newestAction = (mine[0] as FlowRecord).action
+    const lastOther = Math.max(...mine.filter((r) => r.action !== newestAction).map((r) => seconds(r.end_time)))
+    const newer = mine.filter((r) => r.action === newestAction && seconds(r.end_time) > lastOther)
+    if (newer.length === 0) return 'conflict'
+    superseded = mine.length - newer.length
+    mine = newer
+  }
   const newest = mine[0] as FlowRecord
-  const enforced = decidingHit(newest.policies.enforced)
+  // records of the newest bucket that agree on the action but name another deciding policy: a policy changed within
+  // that bucket, and nothing tells which trace this probe took — the action stands, the policy is not named
+  const hitKey = (h: PolicyHit | undefined): string => (h ? `${h.kind} ${h.namespace}/${h.name} ${h.rule_index}` : '')
+  const newestHit = hitKey(decidingHit(newest.policies.enforced))
+  const hitsDiffer = mine.some((r) => r.end_time === newest.end_time && hitKey(decidingHit(r.policies.enforced)) !== newestHit)
+  const enforced = hitsDiffer ? undefined : decidingHit(newest.policies.enforced)
   const pendingHit = decidingHit(newest.policies.pending)
   return {
     reporter,
     action: newest.action as 'Allow' | 'Deny',
     ...(enforced ? { enforced: hitView(enforced) } : {}),
     ...(pendingHit ? { pending: { action: pendingHit.action as 'Allow' | 'Deny', hit: hitView(pendingHit) } } : {}),
+    ...(superseded > 0 ? { superseded } : {}),
+    ...(hitsDiffer ? { hitsDiffer } : {}),
+    lastEnd: newest.end_time,
   }
 }
 
@@ -271,7 +298,13 @@ export function matchFlowsToCells(cells: readonly FlowCell[], records: readonly 
       return { ...base, state: 'no-record', records: [], note: `no flow record from ${source.label} to ${target} in this window${late}` }
     }
     const src = sideVerdict(matched, 'Src')
-    const dst = sideVerdict(matched, 'Dst')
+    let dst = sideVerdict(matched, 'Dst')
+    // denied at egress never reaches the destination: an allowing destination record older than the source's denial is
+    // from before a policy change (the same rule as for one reporter's records)
+    if (src !== 'conflict' && dst !== 'conflict' && src?.action === 'Deny' && dst?.action === 'Allow' && seconds(dst.lastEnd) < seconds(src.lastEnd)) {
+      src.superseded = (src.superseded ?? 0) + matched.filter((r) => r.reporter === 'Dst').length
+      dst = undefined
+    }
     if (src === 'conflict' || dst === 'conflict' || (src?.action === 'Deny' && dst?.action === 'Allow')) {
       return {
         ...base, state: 'conflict', records: refs,
@@ -279,30 +312,33 @@ export function matchFlowsToCells(cells: readonly FlowCell[], records: readonly 
       }
     }
     const sides = { ...(src ? { source: src } : {}), ...(dst ? { destination: dst } : {}) }
+    const older = (src?.superseded ?? 0) + (dst?.superseded ?? 0)
+    const differ = src?.hitsDiffer || dst?.hitsDiffer ? ' (records of one 15 s bucket name different policies: one changed during it, so none is named)' : ''
+    const olderNote = `${differ}${older > 0 ? ` (${older} older record${older === 1 ? '' : 's'} in the window said otherwise: from before the last policy change)` : ''}`
     const pending = pendingVerdict(cell, src, dst)
     const withPending = pending ? { pending } : {}
     if (src?.action === 'Deny') {
       return {
         ...base, state: 'denied', verdict: 'deny', decidedBy: 'source', ...(src.enforced ? { enforced: src.enforced } : {}), ...withPending, ...sides, records: refs,
-        note: `Calico denied it at egress from ${source.label}${src.enforced ? `: ${src.enforced.text}` : ''}`,
+        note: `Calico denied it at egress from ${source.label}${src.enforced ? `: ${src.enforced.text}` : ''}${olderNote}`,
       }
     }
     if (dst?.action === 'Deny') {
       return {
         ...base, state: 'denied', verdict: 'deny', decidedBy: 'destination', ...(dst.enforced ? { enforced: dst.enforced } : {}), ...withPending, ...sides, records: refs,
-        note: `Calico denied it at ingress to ${target}${dst.enforced ? `: ${dst.enforced.text}` : ''}`,
+        note: `Calico denied it at ingress to ${target}${dst.enforced ? `: ${dst.enforced.text}` : ''}${olderNote}`,
       }
     }
     if (dst?.action === 'Allow') {
       const unseen = cell.from.pod && !src ? ' (no record from the source node yet)' : ''
       return {
         ...base, state: 'allowed', verdict: 'allow', decidedBy: 'destination', ...(dst.enforced ? { enforced: dst.enforced } : {}), ...withPending, ...sides, records: refs,
-        note: `Calico allowed it${dst.enforced ? `: ${dst.enforced.text}` : ''}${unseen}`,
+        note: `Calico allowed it${dst.enforced ? `: ${dst.enforced.text}` : ''}${unseen}${olderNote}`,
       }
     }
     return {
       ...base, state: 'partial', ...withPending, ...sides, records: refs,
-      note: `the source's egress allowed it${src?.enforced ? ` (${src.enforced.text})` : ''}; no record from the destination's node yet`,
+      note: `the source's egress allowed it${src?.enforced ? ` (${src.enforced.text})` : ''}; no record from the destination's node yet${olderNote}`,
     }
   })
 }
@@ -325,8 +361,11 @@ function pendingVerdict(cell: FlowCell, src: SideVerdict | undefined, dst: SideV
 
 // ---- comparing with the policy engine ----------------------------------------------------------------------------
 
+/** A hit as it travels: HitView, or its line on the wire (matrix/wire.ts hitLine), where the kind is plain text. */
+export type HitLike = Pick<HitView, 'tier' | 'name' | 'namespace' | 'action' | 'ruleIndex' | 'text'> & { kind: string }
+
 /** The engine's name for the policy of a hit (demo-server/src/policy/compiled.ts CompiledPolicy.id), if it has one. */
-export function engineId(hit: Pick<HitView, 'kind' | 'name' | 'namespace'>): string | undefined {
+export function engineId(hit: Pick<HitLike, 'kind' | 'name' | 'namespace'>): string | undefined {
   switch (hit.kind) {
     case 'CalicoNetworkPolicy':
       return `${hit.namespace}/${hit.name}`
@@ -359,7 +398,7 @@ export interface EngineSide {
  * Do the engine and Calico name the same decision for one side? Same action, and the same policy and rule (or the
  * same end of tier, or both a profile). `detail` says what differs.
  */
-export function sameDecision(engine: EngineSide, calico: HitView): { same: boolean; detail: string } {
+export function sameDecision(engine: EngineSide, calico: HitLike): { same: boolean; detail: string } {
   const calicoAllows = calico.action === 'Allow'
   if (engine.allowed !== calicoAllows) return { same: false, detail: `the engine ${engine.allowed ? 'allows' : 'denies'}, Calico ${calicoAllows ? 'allowed' : 'denied'}` }
   if (calico.kind === 'Profile') return engine.decidedBy === 'profile' ? { same: true, detail: 'both: the namespace profile' } : { same: false, detail: `Calico: ${calico.text}; engine: ${engine.policy ?? engine.decidedBy}` }

@@ -2,7 +2,7 @@
 // the matrix's namespaces (the probes leave from them); where each column's probes aim and what sits on the path — the
 // target Services (ClusterIP, port name), their EndpointSlices' readiness, Felix's deny action from the `default`
 // FelixConfiguration; and the engine's inputs — namespaces, service accounts, networking.k8s.io/v1 NetworkPolicies,
-// projectcalico.org/v3 Tiers, (Global)NetworkPolicies and (Global)NetworkSets.
+// projectcalico.org/v3 Tiers, (Global)NetworkPolicies, (Global)NetworkSets and the three staged policy kinds.
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from '@kubernetes/client-node'
 import type { KubeConfig, V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node'
 import type { MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
@@ -90,7 +90,9 @@ export async function readEngineInputs(kc: KubeConfig, action: ProbeMatrixAction
       Promise.all(namespaces.map((namespace) => core.listNamespacedServiceAccount({ namespace }))),
       custom.listClusterCustomObject({ group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies' }) as Promise<RawList>,
     ])
-    const plurals: Array<[string, string]> = [['tiers', 'Tier'], ['globalnetworksets', 'GlobalNetworkSet'], ['networksets', 'NetworkSet'], ['globalnetworkpolicies', 'GlobalNetworkPolicy'], ['networkpolicies', 'NetworkPolicy']]
+    const plurals: Array<[string, string]> = [['tiers', 'Tier'], ['globalnetworksets', 'GlobalNetworkSet'], ['networksets', 'NetworkSet'], ['globalnetworkpolicies', 'GlobalNetworkPolicy'], ['networkpolicies', 'NetworkPolicy'],
+      // staged policies change no verdict but the pending one (policy/staged.ts), which the matrix shows beside Calico's
+      ['stagedglobalnetworkpolicies', 'StagedGlobalNetworkPolicy'], ['stagednetworkpolicies', 'StagedNetworkPolicy'], ['stagedkubernetesnetworkpolicies', 'StagedKubernetesNetworkPolicy']]
     const calicoLists = await Promise.all(plurals.map(async ([plural, kind]) => {
       try {
         const list = (await custom.listClusterCustomObject({ group: 'projectcalico.org', version: 'v3', plural })) as RawList

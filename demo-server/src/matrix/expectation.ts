@@ -2,11 +2,11 @@
 // API during a run (clusterRead.ts), or derived from manifests/ before any run (offline.ts).
 import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
 import { CaseError, Evaluator } from '../policy/index.ts'
-import type { ClusterModel, PolicySet, Pod, ProbeResult } from '../policy/index.ts'
+import type { ClusterModel, Decision, PolicySet, Pod, ProbeResult, Verdict as SideVerdict } from '../policy/index.ts'
 import { matchesLabelSelectorText } from '../policy/labelSelector.ts'
 import type { Packet, Peer } from '../policy/compiled.ts'
 import { matrixHeader } from './model.ts'
-import type { HeaderLine, OpinionLine, Verdict } from './wire.ts'
+import type { EngineSideLine, EngineView, HeaderLine, OpinionLine, Verdict } from './wire.ts'
 
 export interface EngineInputs {
   model: ClusterModel
@@ -31,13 +31,45 @@ export const resourceName = (r: unknown): string => {
 function hairpin(evaluator: Evaluator, pod: Pod, target: MatrixTarget): ProbeResult {
   const self: Peer = { ip: pod.ipNumber, ipText: pod.ip, pod }
   const packet: Packet = { src: self, dst: self, protocol: target.protocol, port: target.port }
-  const egress = evaluator.verdict(pod, 'egress', packet)
-  const ingress = evaluator.verdict(pod, 'ingress', packet)
-  const allowed = egress.allowed && ingress.allowed
-  const why = !egress.allowed ? egress.reason : !ingress.allowed ? ingress.reason : `${egress.reason}; ${ingress.reason}`
+  const both = (e: Evaluator): Decision => {
+    const egress = e.verdict(pod, 'egress', packet)
+    const ingress = e.verdict(pod, 'ingress', packet)
+    const why = !egress.allowed ? egress.reason : !ingress.allowed ? ingress.reason : `${egress.reason}; ${ingress.reason}`
+    return { allowed: egress.allowed && ingress.allowed, egress, ingress, reason: `through its own Service (hairpin: out of the pod and back in, policed both ways): ${why}` }
+  }
+  const pending = evaluator.pending()
+  return { from: pod.key, to: pod.key, port: target.port, protocol: target.protocol, ...both(evaluator), ...(pending ? { pendingDecision: both(pending) } : {}) }
+}
+
+/** One side of a decision without its prose. */
+function sideLine(v: SideVerdict): EngineSideLine {
   return {
-    from: pod.key, to: pod.key, port: target.port, protocol: target.protocol, allowed, egress, ingress,
-    reason: `through its own Service (hairpin: out of the pod and back in, policed both ways): ${why}`,
+    allowed: v.allowed,
+    decidedBy: v.decidedBy,
+    ...(v.tier !== undefined ? { tier: v.tier.slice(0, 253) } : {}),
+    ...(v.policy !== undefined ? { policy: v.policy.slice(0, 300) } : {}),
+    ...(v.rule !== undefined ? { rule: v.rule.slice(0, 40) } : {}),
+  }
+}
+
+function sidesOf(d: Pick<ProbeResult, 'egress' | 'ingress'>): Pick<EngineView, 'decidedBy' | 'egress' | 'ingress'> {
+  return { decidedBy: !d.egress.allowed ? 'source' : !d.ingress.allowed ? 'destination' : 'both', egress: sideLine(d.egress), ingress: sideLine(d.ingress) }
+}
+
+/**
+ * How the engine decided, side by side — when every backend was decided the same way (else there is no one answer to
+ * compare with Calico's), with the pending verdict of staged policies when the policy set has any.
+ */
+function engineView(results: readonly ProbeResult[]): EngineView | undefined {
+  const first = results[0]
+  if (!first) return undefined
+  const sides = sidesOf(first)
+  if (results.some((r) => JSON.stringify(sidesOf(r)) !== JSON.stringify(sides))) return undefined
+  const pending = first.pendingDecision
+  const samePending = pending && results.every((r) => r.pendingDecision && JSON.stringify(sidesOf(r.pendingDecision)) === JSON.stringify(sidesOf(pending)))
+  return {
+    ...sides,
+    ...(pending && samePending ? { pending: { verdict: pending.allowed ? 'allowed' : 'denied', ...sidesOf(pending), reason: pending.reason.slice(0, 2000) } } : {}),
   }
 }
 
@@ -74,7 +106,8 @@ function opinion(evaluator: Evaluator | undefined, source: MatrixSource, target:
   const reason = results.length === 1
     ? `${via}${results[0]!.reason}`
     : `${via}${verdict === 'mixed' ? 'the backends disagree' : `${verdict} for all ${results.length} backends`}:\n${results.map((r) => `• ${r.to}: ${r.reason}`).join('\n')}`
-  return { ...base, verdict, reason: reason.slice(0, 4000) }
+  const engine = engineView(results)
+  return { ...base, verdict, reason: reason.slice(0, 4000), ...(engine ? { engine } : {}) }
 }
 
 /**

@@ -2,10 +2,10 @@
 // one loop — including a line split across chunks.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { cellState, MatrixReader, Reachability, readMatrix } from './reachability.ts'
+import { calicoDisagreement, cellState, engineDecisionText, MatrixReader, Reachability, readMatrix } from './reachability.ts'
 import type { Cell } from './reachability.ts'
 import { lineText } from './wire.ts'
-import type { HeaderLine, OpinionLine, Verdict } from './wire.ts'
+import type { CalicoView, EngineSideLine, HeaderLine, HitLine, OpinionLine, Verdict } from './wire.ts'
 
 const header: HeaderLine = {
   kind: 'matrix',
@@ -71,6 +71,61 @@ test('opinions before any header are refused, not guessed into a matrix', () => 
   const p = readMatrix(lineText(observed('allowed')))
   assert.equal(p.reachability, undefined)
   assert.equal(p.rejected, 1)
+})
+
+// ---- Calico's opinion (its flow logs) ------------------------------------------------------------------------
+
+const side = (allowed: boolean, over: Partial<EngineSideLine> = {}): EngineSideLine => (allowed
+  ? { allowed, decidedBy: 'rule', tier: 'default', policy: 'dev1/b', rule: 'ingress[0]', ...over }
+  : { allowed, decidedBy: 'end-of-tier', tier: 'default', ...over })
+const engineAllows: OpinionLine = { ...expected('allowed'), engine: { decidedBy: 'both', egress: side(true, { decidedBy: 'profile', tier: undefined, policy: undefined, rule: undefined }), ingress: side(true) } }
+const hitOf = (name: string, rule: number, action: 'Allow' | 'Deny' = 'Allow'): HitLine => ({ kind: 'CalicoNetworkPolicy', tier: 'default', name, namespace: 'dev1', action, policyIndex: 0, ruleIndex: rule, text: `tier default › dev1/${name} › ${action} (rule ${rule})` })
+const calico = (verdict: Verdict, view: Partial<CalicoView> = {}, evidence = verdict === 'allowed' || verdict === 'denied' ? verdict : 'no-record'): OpinionLine => ({
+  kind: 'opinion', by: 'calico', from: 'a', to: 'b', verdict, evidence, reason: 'flow logs',
+  calico: { state: evidence as CalicoView['state'], records: [], ...view },
+})
+
+function withCalico(e: OpinionLine, c: OpinionLine | undefined, o: OpinionLine | null = observed('allowed')): Cell {
+  const r = new Reachability(header)
+  r.set(e)
+  if (o) r.set(o)
+  if (c) r.set(c)
+  return r.cell('a', 'b') as Cell
+}
+
+test('Calico\'s opinion: compared like a probe\'s — by verdict, then by the deciding policy on each side it reported', () => {
+  const same = calico('allowed', { decidedBy: 'destination', enforced: hitOf('b', 0), destination: { reporter: 'Dst', action: 'Allow', enforced: hitOf('b', 0) } })
+  assert.equal(cellState(withCalico(engineAllows, same)), 'match')
+  assert.equal(calicoDisagreement(withCalico(engineAllows, same)), undefined)
+
+  const otherRule = calico('allowed', { decidedBy: 'destination', destination: { reporter: 'Dst', action: 'Allow', enforced: hitOf('b', 1) } })
+  assert.equal(cellState(withCalico(engineAllows, otherRule)), 'mismatch')
+  assert.equal(calicoDisagreement(withCalico(engineAllows, otherRule)), 'ingress: Calico: tier default › dev1/b › Allow (rule 1); engine: tier default › dev1/b ingress[0]')
+
+  const denied = calico('denied', { decidedBy: 'destination' })
+  assert.equal(cellState(withCalico(engineAllows, denied)), 'mismatch', 'another verdict')
+  assert.equal(calicoDisagreement(withCalico(engineAllows, denied)), 'the engine expects allowed, Calico\'s flow logs say denied')
+
+  // no record, waiting, unavailable: nothing to compare, never pending on it; a run without Calico's opinion is whole
+  assert.equal(cellState(withCalico(engineAllows, calico('unknown'))), 'match')
+  assert.equal(cellState(withCalico(engineAllows, calico('unknown', {}, 'unavailable'))), 'match')
+  assert.equal(cellState(withCalico(engineAllows, undefined)), 'match')
+  assert.equal(cellState(withCalico(engineAllows, same, null)), 'pending', 'the probe is still awaited')
+})
+
+test('Calico\'s opinion: the pending verdict of staged policies is compared with the engine\'s pending one', () => {
+  const engine: OpinionLine = { ...engineAllows, engine: { ...engineAllows.engine!, pending: { verdict: 'denied', decidedBy: 'destination', egress: side(true, { decidedBy: 'profile', tier: undefined, policy: undefined, rule: undefined }), ingress: side(false), reason: 'staged' } } }
+  const endOfTier: HitLine = { kind: 'EndOfTier', tier: 'default', name: '', namespace: '', action: 'Deny', policyIndex: 1, ruleIndex: -1, trigger: { kind: 'StagedNetworkPolicy', name: 'default-deny', namespace: 'dev1' }, text: 'tier default › end of tier (selected by staged dev1/default-deny) › Deny' }
+  const agree = calico('allowed', { decidedBy: 'destination', pending: { verdict: 'denied', decidedBy: 'destination', hit: endOfTier } })
+  assert.equal(cellState(withCalico(engine, agree)), 'match')
+  const disagree = calico('allowed', { decidedBy: 'destination', pending: { verdict: 'allowed', decidedBy: 'destination', hit: hitOf('b', 0) } })
+  assert.equal(cellState(withCalico(engine, disagree)), 'mismatch')
+  assert.match(calicoDisagreement(withCalico(engine, disagree)) ?? '', /^with staged policies the engine expects denied, Calico's pending trace says allowed$/)
+})
+
+test('the engine\'s decision in Calico\'s words', () => {
+  assert.equal(engineDecisionText(engineAllows.engine!), 'egress: no policy, the namespace profile › Allow; ingress: tier default › dev1/b ingress[0] › Allow')
+  assert.equal(engineDecisionText({ decidedBy: 'source', egress: side(false), ingress: side(true) }), 'egress: tier default › end of tier › Deny')
 })
 
 test('settling: a settling line marks its cells until their next observation, the summary clears what is left', () => {

@@ -7,11 +7,16 @@
 // disagrees with the expectation is probed again after a short wait (SETTLE_WAITS_MS, with the run's signal), up to
 // three times, and the slide says "settling" meanwhile (a settling line). Only what still disagrees after that is a
 // mismatch. How long it took is printed: the info line and the summary.
+//
+// Last, where the action reads flow logs, Calico's own opinion per cell (calicoOpinion.ts): once, after settling, so
+// its records are matched against the probes as they ended. The summary's wall time includes that wait; the info
+// line's probe time does not.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node'
 import type { MatrixSource, MatrixTarget, ProbeMatrixAction } from '../catalog/types.ts'
 import type { Lab } from '../host/programs.ts'
 import { matchesLabelSelectorText } from '../policy/labelSelector.ts'
+import { addCalicoOpinions } from './calicoOpinion.ts'
 import { listMatrixPods, readEngineInputs, readProbeTargets } from './clusterRead.ts'
 import { expectation } from './expectation.ts'
 import { endpointsOf, probePlan, sourcePods } from './model.ts'
@@ -19,6 +24,7 @@ import { createPool } from './pool.ts'
 import type { Observation, ProbeJob, ProbeRunner } from './probe.ts'
 import { debugContainerRunner, missingPodRunner, outsideHostRunner, podExecRunner, prepareDebugContainer } from './probeRunners.ts'
 import { cellKey, Reachability } from './reachability.ts'
+import type { Opinion } from './reachability.ts'
 import { REASON_SAID } from './verdict.ts'
 import type { Reason } from './verdict.ts'
 import { lineText } from './wire.ts'
@@ -152,7 +158,7 @@ export async function runMatrix(kc: KubeConfig, action: ProbeMatrixAction, ctx: 
   const firstPassMs = since()
 
   // 4. settling: probe the disagreeing cells again, after a wait
-  const firstSeen = new Map<string, Reason>()
+  const firstSeen = new Map<string, Opinion>()
   let pending = unsettled(reach, jobs.keys())
   const disagreed = pending.length
   let rounds = 0
@@ -160,7 +166,7 @@ export async function runMatrix(kc: KubeConfig, action: ProbeMatrixAction, ctx: 
   for (const waitMs of SETTLE_WAITS_MS) {
     if (pending.length === 0) break
     rounds++
-    for (const key of pending) if (!firstSeen.has(key)) firstSeen.set(key, reach.cells.get(key)!.opinions.observed!.evidence as Reason)
+    for (const key of pending) if (!firstSeen.has(key)) firstSeen.set(key, reach.cells.get(key)!.opinions.observed!)
     const settling: SettlingLine = { kind: 'settling', round: rounds, waitMs, cells: pending.map((k) => ({ from: jobs.get(k)!.source.id, to: jobs.get(k)!.target.id })) }
     reach.settle(settling)
     out.stdout(lineText(settling))
@@ -171,7 +177,7 @@ export async function runMatrix(kc: KubeConfig, action: ProbeMatrixAction, ctx: 
       const startedAt = since()
       const o = await pool.run(() => probe(job))
       if (!o) return
-      const first = firstSeen.get(key)!
+      const first = firstSeen.get(key)!.evidence as Reason
       write(lineOf(job, o, `${o.reason} — probed again ${seconds(startedAt)} into the run (settling round ${rounds}); the first probe saw: ${REASON_SAID[first]}`))
       if (unsettled(reach, [key]).length === 0) agreedWithinMs = Math.max(agreedWithinMs ?? 0, startedAt)
     }))
@@ -179,8 +185,19 @@ export async function runMatrix(kc: KubeConfig, action: ProbeMatrixAction, ctx: 
     pending = unsettled(reach, pending)
   }
   const settlingMs = since() - firstPassMs
+  const probesMs = since()
+  /** cells whose probe changed its verdict on a re-probe → what the first probe saw (Calico recorded that too) */
+  const changedWhileSettling = new Map<string, 'allowed' | 'denied'>()
+  for (const [key, first] of firstSeen) {
+    const last = reach.cells.get(key)?.opinions.observed?.verdict
+    if ((first.verdict === 'allowed' || first.verdict === 'denied') && decided(last) && last !== first.verdict) changedWhileSettling.set(key, first.verdict)
+  }
 
-  // 5. the closing count, on the cells as they ended
+  // 5. Calico's own opinion, once per run and after settling: its flow records are then read against each cell's last
+  //    probe (a newer record stands over one from before the policy change), and the window covers the re-probes
+  await addCalicoOpinions(kc, action, { pods, found, t0, write, info: out.info, signal, changedWhileSettling })
+
+  // 6. the closing count, on the cells as they ended
   const { mismatches } = reach.compare()
   const observed = [...reach.cells.values()].flatMap((c) => (c.opinions.observed ? [c.opinions.observed] : []))
   const count = (v: OpinionLine['verdict']) => observed.filter((o) => o.verdict === v).length
@@ -194,5 +211,5 @@ export async function runMatrix(kc: KubeConfig, action: ProbeMatrixAction, ctx: 
   const settled = disagreed === 0
     ? 'nothing to settle'
     : `settling took ${seconds(settlingMs)} (${plural(rounds, 'round')}): ${disagreed - pending.length} of ${disagreed} disagreeing cell${disagreed === 1 ? '' : 's'} came to agree${agreedWithinMs === undefined ? '' : `, the last on a probe ${seconds(agreedWithinMs)} into the run`}`
-  out.info(`${observed.length} probes in ${seconds(ms)}, up to ${action.concurrency} at a time (peak ${pool.peak}); ${settled}; ${plural(summary.mismatches, 'mismatch', 'mismatches')}, ${plural(summary.errors, 'error')}\n`)
+  out.info(`${observed.length} probes in ${seconds(probesMs)}, up to ${action.concurrency} at a time (peak ${pool.peak}); ${settled}; ${plural(summary.mismatches, 'mismatch', 'mismatches')}, ${plural(summary.errors, 'error')}\n`)
 }

@@ -5,6 +5,8 @@
 //   {"kind":"opinion", …}   one per cell and party: the engine's ("expected"), then each probe's ("observed") as it ends
 //   {"kind":"settling", …}  cells whose probe disagreed with the expectation, probed again after a short wait (the
 //                           dataplane may lag a policy change); their next observed opinion replaces the first
+//   {"kind":"opinion", …}   then Calico's own ("calico", from its flow logs) once the records have arrived, after
+//                           settling, so it is read against each cell's last probe
 //   {"kind":"summary", …}   last: counts and wall time (and what settling took)
 //
 // Before any run, the deck shows the same lines computed offline from manifests/ (the catalog's `preview`).
@@ -19,8 +21,8 @@ export const protocol = z.enum(['TCP', 'UDP', 'SCTP'])
 export const verdict = z.enum(['allowed', 'denied', 'mixed', 'unknown', 'error'])
 export type Verdict = z.infer<typeof verdict>
 
-/** Who gives an opinion on a cell: the policy engine, or a probe. Further parties (flow logs) join this list. */
-export const opinionSource = z.enum(['expected', 'observed'])
+/** Who gives an opinion on a cell: the policy engine, a probe, or Calico itself (its flow logs). */
+export const opinionSource = z.enum(['expected', 'observed', 'calico'])
 export type OpinionSource = z.infer<typeof opinionSource>
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
@@ -63,6 +65,85 @@ export const headerLine = z.strictObject({
 })
 export type HeaderLine = z.infer<typeof headerLine>
 
+// ---- the structured verdicts behind an opinion, so two parties can be compared policy by policy ---------------------
+
+/** One side of a connection as the engine decided it (policy/reachability.ts Verdict, without its prose). */
+export const engineSide = z.strictObject({
+  allowed: z.boolean(),
+  decidedBy: z.enum(['rule', 'end-of-tier', 'profile', 'outside-cluster', 'loopback']),
+  tier: text(253).optional(),
+  /** the engine's policy id: "ns/name", "ns/knp.default.name", "name" (global), "ns/staged:name" */
+  policy: text(300).optional(),
+  /** "ingress[0]" */
+  rule: text(40).optional(),
+})
+export type EngineSideLine = z.infer<typeof engineSide>
+
+const engineSides = {
+  /** which side's policy decided: the source's egress, the destination's ingress; both allowing → "both" */
+  decidedBy: z.enum(['source', 'destination', 'both']),
+  egress: engineSide,
+  ingress: engineSide,
+}
+
+/**
+ * The expected opinion's structure, when every backend of the target was decided the same way: which side decided,
+ * and with which tier, policy and rule; `pending` is the verdict with staged policies evaluated as if enforced.
+ */
+export const engineView = z.strictObject({
+  ...engineSides,
+  pending: z.strictObject({ verdict: z.enum(['allowed', 'denied']), ...engineSides, reason: text(2000) }).optional(),
+})
+export type EngineView = z.infer<typeof engineView>
+
+/** One policy hit of a flow record, readable (flows/match.ts HitView). */
+export const hitLine = z.strictObject({
+  kind: text(40),
+  tier: text(253),
+  name: text(253),
+  namespace: text(63),
+  action: z.enum(['Allow', 'Deny', 'Pass', 'ActionUnspecified']),
+  policyIndex: z.number().int(),
+  /** -1: the end of the tier */
+  ruleIndex: z.number().int(),
+  trigger: z.strictObject({ kind: text(40), name: text(253), namespace: text(63) }).optional(),
+  /** "tier default › dev1/details › Allow (rule 0)" */
+  text: text(600),
+})
+export type HitLine = z.infer<typeof hitLine>
+
+const sideLine = z.strictObject({
+  reporter: z.enum(['Src', 'Dst']),
+  action: z.enum(['Allow', 'Deny']),
+  enforced: hitLine.optional(),
+  pending: z.strictObject({ action: z.enum(['Allow', 'Deny']), hit: hitLine }).optional(),
+})
+
+/** What Calico's flow logs say about a cell (flows/match.ts CellFlowResult), plus the two states before any answer. */
+export const calicoView = z.strictObject({
+  /** `waiting`: the records may still come; `unavailable`: flow logs could not be read (the reason says why) */
+  state: z.enum(['allowed', 'denied', 'partial', 'conflict', 'ambiguous', 'no-record', 'waiting', 'unavailable']),
+  decidedBy: z.enum(['source', 'destination']).optional(),
+  /** the enforced hit that decided */
+  enforced: hitLine.optional(),
+  /** the verdict with staged policies enforced (the records' pending traces) */
+  pending: z.strictObject({ verdict: z.enum(['allowed', 'denied']), decidedBy: z.enum(['source', 'destination']), hit: hitLine }).optional(),
+  source: sideLine.optional(),
+  destination: sideLine.optional(),
+  /** the records that matched, newest first */
+  records: z.array(z.strictObject({
+    reporter: z.enum(['Src', 'Dst']),
+    action: text(20),
+    start: text(40),
+    end: text(40),
+    source: text(400),
+    dest: text(400),
+    enforced: z.array(text(600)).max(16),
+    pending: z.array(text(600)).max(16),
+  })).max(8),
+})
+export type CalicoView = z.infer<typeof calicoView>
+
 export const opinionLine = z.strictObject({
   kind: z.literal('opinion'),
   by: opinionSource,
@@ -78,6 +159,10 @@ export const opinionLine = z.strictObject({
   /** what it printed (stdout + stderr, trimmed) */
   raw: text(2000).optional(),
   ms: z.number().nonnegative().optional(),
+  /** expected: how the engine decided, side by side */
+  engine: engineView.optional(),
+  /** calico: what the flow records say */
+  calico: calicoView.optional(),
 })
 export type OpinionLine = z.infer<typeof opinionLine>
 

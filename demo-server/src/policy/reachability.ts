@@ -143,9 +143,14 @@ export class Evaluator {
    * when the set has no staged policy to preview.
    */
   decidePending(packet: Packet): Decision | undefined {
+    return this.pending()?.decidePacket(packet)
+  }
+
+  /** The evaluator of the pending set (enforced and staged policies together); undefined without staged policies. */
+  pending(): Evaluator | undefined {
     if (!this.policies.pending) return undefined
     this.pendingEvaluator ??= new Evaluator(this.model, this.policies.pending)
-    return this.pendingEvaluator.decidePacket(packet)
+    return this.pendingEvaluator
   }
 
   /** Decides one connection from `src` to `dst`. */

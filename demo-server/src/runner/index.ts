@@ -13,6 +13,7 @@ import type { RunStore } from '../runStore.ts'
 import { applyOrDelete } from './apply.ts'
 import { runBgpRoutes } from './bgpRoutes.ts'
 import { runExec } from './exec.ts'
+import { runFlows } from './flows.ts'
 import { runHost } from './host.ts'
 import type { Outcome, Sink } from './outcome.ts'
 import { runRollout } from './rollout.ts'
@@ -140,6 +141,8 @@ export class Runner {
       case 'probe-matrix':
         await runMatrix(kc, action, { lab: this.catalog.lab, out: sink, signal })
         return { status: 'succeeded', exitCode: 0 }
+      case 'flows':
+        return runFlows(kc, action, sink, signal)
       case 'bgp-routes':
         return runBgpRoutes(kc, action, this.catalog.lab, sink, signal)
     }

@@ -5,6 +5,7 @@ import type { Action, Lab, Params } from '../catalog/types.ts'
 import { shellLine } from '../host/programs.ts'
 import { workloadArg } from '../kube/pods.ts'
 import { matrixShownCommand } from '../matrix/probe.ts'
+import { flowsShownCommand } from './flows.ts'
 import { SHOWN_RESOURCE } from './table.ts'
 
 const files = (manifests: readonly string[]) => manifests.map((f) => `-f ${f}`).join(' ')
@@ -35,6 +36,8 @@ function commandFor(action: Action, params: Params, lab: Lab): string {
       return action.shownCommand
     case 'probe-matrix':
       return matrixShownCommand(action)
+    case 'flows':
+      return flowsShownCommand(action)
     case 'bgp-routes':
       return [
         `kubectl get pods -n ${action.endpoint.namespace} -l ${shellLine([action.endpoint.selector])} -o wide`,

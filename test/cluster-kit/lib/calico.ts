@@ -225,6 +225,14 @@ export const networkPolicySchema = z.unknown().superRefine((obj, ctx) => {
   if (spec?.types && spec.egress?.length && !spec.types.includes('Egress')) ctx.addIssue({ code: 'custom', message: 'egress rules but types lacks Egress' })
 })
 
+/** A GlobalNetworkSet: cluster-scoped, labels and nets only (api/pkg/apis/projectcalico/v3/globalnetworkset.go). */
+export const globalNetworkSetSchema = z.strictObject({
+  apiVersion: z.literal('projectcalico.org/v3'),
+  kind: z.literal('GlobalNetworkSet'),
+  metadata: clusterMeta,
+  spec: z.strictObject({ nets: z.array(cidr).min(1) }),
+})
+
 /** The schema for a Calico or operator kind; undefined when the kind is not one of them. */
 export function calicoSchemaFor(apiVersion: string, kind: string): z.ZodType | undefined {
   const key = `${apiVersion}/${kind}`
@@ -239,6 +247,9 @@ export function calicoSchemaFor(apiVersion: string, kind: string): z.ZodType | u
       'projectcalico.org/v3/BGPPeer': bgpPeerSchema,
       'projectcalico.org/v3/BGPFilter': bgpFilterSchema,
       'projectcalico.org/v3/NetworkPolicy': networkPolicySchema,
+      // the engine validates a staged policy as the policy it previews, plus its stagedAction (policy/staged.ts)
+      'projectcalico.org/v3/StagedNetworkPolicy': networkPolicySchema,
+      'projectcalico.org/v3/GlobalNetworkSet': globalNetworkSetSchema,
     } as Record<string, z.ZodType>
   )[key]
 }
