@@ -45,11 +45,13 @@ if (!existsSync(entry)) {
   console.error(`${command}: no deck at ${entry}`)
   process.exit(2)
 }
-// The slidev CLI also installs add-ons' preparser hooks before parsing; this deck has none, and an export that
-// silently ignored one would draw different slides than `npm start`.
-if (existsSync(join(repoRoot, 'setup', 'preparser.ts'))) {
-  console.error(`${command}: setup/preparser.ts exists, and this exporter does not load preparser setups`)
-  process.exit(2)
+// The slidev CLI installs the deck's preparser (setup/preparser.ts: a <PolicyStep/> gets its policy file) before it
+// parses the slides; this exporter drives Slidev's modules directly, so it installs the same hook itself — else the
+// export would draw different slides than `npm start`. Add-ons' preparsers are not loaded: the deck has no add-ons.
+const preparserFile = join(repoRoot, 'setup', 'preparser.ts')
+if (existsSync(preparserFile)) {
+  const [{ injectPreparserExtensionLoader }, setup] = await Promise.all([import('@slidev/parser/fs'), import(pathToFileURL(preparserFile).href) as Promise<{ default: (context: object) => unknown[] }>])
+  injectPreparserExtensionLoader(async (headmatter, filepath, mode) => setup.default({ filepath, headmatter, mode }) as never)
 }
 mkdirSync(outDir, { recursive: true })
 useCompileCache()
