@@ -1,61 +1,53 @@
-// `npm run export` end to end: record a real run (against the fake API server) into a run store, export the
-// deck from it, and read the PDF back: the recorded output is on the page, labelled as a replay.
-import { test, before, after } from 'node:test'
+// `npm run export` end to end, drawn from a rehearsal's recording: `npm run demo:rehearse` against the fake lab (the
+// fake API server with the whole lab) records every step; the deck is exported from that recording alone (no cluster,
+// an empty run folder), and the PDF is read back: every live component shows its recorded run with its time, no page
+// says "no recorded run", and a failed recorded run says "last run failed (time)".
+import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startFakeKube } from '../fakeKube/server.ts'
-import type { FakeKube } from '../fakeKube/server.ts'
-import { startDemoServer } from '../../demo-server/src/server.ts'
 import { repoRoot } from '../../demo-server/src/launch.ts'
-import { labObjects } from '../support/labObjects.ts'
-import { connectDeck } from '../support/wsClient.ts'
+import { recordRehearsal } from '../fakeLab/recording.ts'
 
 const entry = process.env.DECK_ENTRY ?? 'slides.md'
 const work = mkdtempSync(join(tmpdir(), 'export-'))
 const runs = join(work, 'runs')
 const out = join(work, 'out')
-let fake: FakeKube
 let pdfText = ''
+let exportLog = ''
 
 before(async () => {
-  fake = await startFakeKube({ objects: labObjects() })
-  fake.onExec(() => ({ steps: [{ stdout: '<title>Simple Bookstore App</title>\n' }], exitCode: 0 }))
-  const token = 'export-test-token-0123456789'
-  const server = await startDemoServer({
-    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
-    token,
-    allowedOrigins: ['http://localhost:1'],
-    repoRoot,
-    storeDir: runs,
-  })
-  const deck = await connectDeck(server.url, token, 'http://localhost:1')
-  for (const action of ['nodes-wide', 'probe-ratings-productpage']) {
-    deck.send({ type: 'run', action })
-    await deck.waitFor((m) => m.type === 'exit' && m.action === action)
-  }
-  deck.close()
-  await server.close()
-  await fake.close()
+  const { report, recordingDir } = await recordRehearsal(join(work, 'rehearsal'))
+  assert.equal(report.ready, true, report.verdict)
 
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'export.ts'), '--runs', runs, '--out', out, '--entry', entry], { cwd: repoRoot, stdio: 'inherit' })
+    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'export.ts'), '--runs', runs, '--recording', recordingDir, '--out', out, '--entry', entry], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] })
+    child.stdout.on('data', (d: Buffer) => {
+      exportLog += d.toString()
+      process.stdout.write(d)
+    })
     child.on('exit', (c) => resolve(c ?? 1))
   })
   assert.equal(code, 0, 'npm run export exits 0')
   pdfText = execFileSync('pdftotext', ['-layout', join(out, 'talk.pdf'), '-'], { encoding: 'utf8' })
 })
-after(() => fake?.close())
 
-test('the PDF carries the recorded output of both actions, labelled as a replay', () => {
+test('the PDF is drawn from the recording: every live component shows its recorded run with its time, none says "no recorded run"', () => {
+  assert.match(exportLog, /the recording .*recording \(the newer run of each step\)/)
   assert.match(pdfText, /<title>Simple Bookstore App<\/title>/)
-  assert.match(pdfText, /control\s+Ready\s+control-plane/)
-  assert.match(pdfText, /replay of /)
+  assert.match(pdfText, /calico-lab-control-plane\s+Ready\s+control-plane/)
   assert.match(pdfText, /\$ kubectl get nodes -o wide/)
-  const lab = pdfText.split('\f').find((p) => p.includes('$ kubectl get nodes -o wide')) ?? ''
-  assert.doesNotMatch(lab, /not run yet/, 'the recorded action is drawn from the store, not as never run')
+  assert.match(pdfText, /recorded at \d\d:\d\d/)
+  const pages = pdfText.split('\f')
+  assert.deepEqual(pages.flatMap((p, i) => (/no recorded run/.test(p) ? [i + 1] : [])), [], 'pages that say "no recorded run"')
+  assert.deepEqual(pages.flatMap((p, i) => (/not run yet/.test(p) ? [i + 1] : [])), [], 'pages with a component never run')
+  assert.doesNotMatch(pdfText, /replay of /)
+  // the probes that policies deny end non-zero: their recorded runs say so, with their time
+  const after = pages.find((p) => p.includes('the same probes, after the policies')) ?? ''
+  assert.match(after, /last run failed \(\d\d:\d\d\)/)
+  assert.match(pages.find((p) => p.includes('Step 3 · details accepts productpage')) ?? '', /45 probes · [\d.]+ s · 0 mismatches/, 'a policy step’s slide draws the matrix its apply re-ran')
 })
 
 test('the PPTX exists and carries speaker notes', () => {
