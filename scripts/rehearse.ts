@@ -1,4 +1,4 @@
-// npm run demo:rehearse [-- --context NAME] [--out rehearsal] [--budget 30]
+// npm run demo:rehearse [-- --context NAME] [--out rehearsal] [--budget 30] [--dry-run]
 // The dress rehearsal, the day before: every demo step once against the kube context, in the order the slides show
 // them, through the deck's own runner and run store; then the open baseline restored (demo:reset's steps). Prints a
 // line per step, writes OUT/REPORT.md (its first line says "ready" or "not ready — why") and OUT/report.json, and keeps
@@ -9,17 +9,21 @@
 //                 or the VMs' kubeconfig's) is refused unless named here; any context without the lab in it is refused.
 // --out DIR       where the report and the recording go (default: rehearsal/)
 // --budget MIN    the demo's time budget in minutes (default: 30, the assessment's)
+// --dry-run       print the steps in order, each with its slide and command, and touch nothing (no cluster needed)
 //
 // Exit: 0 ready · 1 not ready · 2 bad usage · 3 refused, nothing applied · 130 stopped by Ctrl-C (baseline restored).
 import { relative, resolve } from 'node:path'
 import { loadClusterAccess } from '../demo-server/src/kube/cluster.ts'
 import { parseCommandLine, repoRoot } from '../demo-server/src/launch.ts'
+import { Catalog, defaultActions } from '../demo-server/src/catalog/index.ts'
+import { labFor } from '../demo-server/src/catalog/lab.ts'
+import { planLines, planRehearsal } from './lib/rehearsal/plan.ts'
 import { rehearse } from './lib/rehearsal/run.ts'
-import { DEMO_BUDGET_SECONDS } from './lib/slides.ts'
+import { DEMO_BUDGET_SECONDS, readDeck } from './lib/slides.ts'
 
 const command = 'npm run demo:rehearse'
-const usage = 'npm run demo:rehearse -- [--context NAME] [--out rehearsal] [--budget 30]'
-const { values } = parseCommandLine(command, { context: { type: 'string' }, out: { type: 'string' }, budget: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, usage)
+const usage = 'npm run demo:rehearse -- [--context NAME] [--out rehearsal] [--budget 30] [--dry-run]'
+const { values } = parseCommandLine(command, { context: { type: 'string' }, out: { type: 'string' }, budget: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }, usage)
 if (values.help) {
   console.log(`usage: ${usage}`)
   process.exit(0)
@@ -33,6 +37,13 @@ const outDir = resolve(values.out ?? resolve(repoRoot, 'rehearsal'))
 const shown = (path: string) => (path.startsWith(repoRoot) ? relative(process.cwd(), path) || '.' : path)
 
 const access = loadClusterAccess(values.context)
+if (values['dry-run']) {
+  const lab = labFor(access.context)
+  const plan = planRehearsal(await readDeck(), new Catalog(defaultActions(), repoRoot, lab))
+  console.log(`the rehearsal's steps, in slide order (lab: ${lab}); nothing runs:`)
+  for (const line of planLines(plan, lab)) console.log(line)
+  process.exit(plan.problems.length > 0 ? 1 : 0)
+}
 const stop = new AbortController()
 const stopRestoring = new AbortController()
 const interrupt = () => {

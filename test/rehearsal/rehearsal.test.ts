@@ -232,6 +232,18 @@ test('a context that is not the lab is refused, with its reason, and nothing is 
   assert.equal(lab.fake.execRequests.length, execs)
 })
 
+test('--dry-run prints the steps in slide order with their commands and the restoration, and asks the API server nothing', async () => {
+  const requests = lab.fake.requests.length
+  const { code, out } = await cli(['--dry-run'])
+  assert.equal(code, 0, out)
+  const steps = [...out.matchAll(/^\s*(\d+)\/(\d+)\s+slide (\d+)\s+(\S+)/gm)].map((m) => m[4])
+  const order = actionOrder(await readDeck()).map((o) => o.action)
+  assert.deepEqual(steps, order.filter((id) => !policySteps.some((s) => s.matrix === id)), 'the slides’ order, a policy step’s matrix folded in')
+  assert.match(out, /policy-default-deny-apply → reach-matrix-step-1\n\s+\$ kubectl apply --server-side -f manifests\/50-policy-default-deny\.yaml/)
+  assert.match(out, /then the open baseline, last step first[\s\S]*\$ kubectl delete -f manifests\/55-policy-outside-range\.yaml[\s\S]*manifests\/50-policy-default-deny\.yaml/)
+  assert.equal(lab.fake.requests.length, requests)
+})
+
 test('the command line is strict: an unknown option or a bad budget stops before anything runs', async () => {
   const unknown = await cli(['--contxt', 'x'])
   assert.equal(unknown.code, 2)

@@ -3,7 +3,9 @@
 // re-runs its matrix, server-side) carries it: the chained run is that step's output, and it is not run again when a
 // later slide shows it.
 import type { Catalog } from '../../../demo-server/src/catalog/index.ts'
-import type { Action } from '../../../demo-server/src/catalog/types.ts'
+import type { Action, Lab } from '../../../demo-server/src/catalog/types.ts'
+import { shownCommand } from '../../../demo-server/src/runner/shownCommand.ts'
+import { baselineSteps } from '../baseline.ts'
 import { actionOrder } from '../slides.ts'
 import type { DeckSlide } from '../slides.ts'
 
@@ -40,4 +42,12 @@ export function planRehearsal(slides: readonly DeckSlide[], catalog: Catalog): P
     steps.push({ n: steps.length + 1, action, slide, ...(then ? { then } : {}) })
   }
   return { steps, problems }
+}
+
+/** The plan as `--dry-run` prints it: each step with its slide and the command the slide shows, then the restoration. */
+export function planLines(plan: Plan, lab: Lab): string[] {
+  const width = String(plan.steps.length).length
+  const lines = plan.steps.map((s) => `${String(s.n).padStart(width)}/${plan.steps.length}  slide ${String(s.slide.no).padEnd(3)} ${s.action.id}${s.then ? ` → ${s.then}` : ''}\n${' '.repeat(width * 2 + 3)}$ ${shownCommand(s.action, {}, lab)}`)
+  const restore = baselineSteps().map((s) => `  $ ${shownCommand(s, {}, lab)}`)
+  return [...plan.problems.map((p) => `✘ ${p}`), ...lines, 'then the open baseline, last step first (as before the first step):', ...restore]
 }
