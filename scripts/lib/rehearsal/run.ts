@@ -118,7 +118,11 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalOutc
     const runs = [first]
     if (step.then && first.status === 'succeeded') {
       const next = store.get(step.then).run
-      if (next && Date.parse(next.startedAt) >= Date.parse(first.startedAt)) runs.push(await ended(store, next))
+      if (next && Date.parse(next.startedAt) >= Date.parse(first.startedAt)) {
+        // a stop that came as the step itself succeeded found its chained run not started yet: end that one too
+        if (options.signal.aborted) runner.cancel(step.then)
+        runs.push(await ended(store, next))
+      }
     }
     const last = runs.at(-1)!
     const ms = msOf(first, last)
