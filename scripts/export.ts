@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, recordingDirOption, recordingOptions, repoRoot, useCompileCache } from '../demo-server/src/launch.ts'
 import { MissingBrowserError, requireBrowser } from './lib/browser.ts'
+import { injectPreparserExtensionLoader } from '@slidev/parser/fs'
+import preparser from '../setup/preparser.ts'
 
 const FORMATS = ['pdf', 'pptx', 'png', 'md'] as const
 type Format = (typeof FORMATS)[number]
@@ -45,14 +47,10 @@ if (!existsSync(entry)) {
   console.error(`${command}: no deck at ${entry}`)
   process.exit(2)
 }
-// The slidev CLI installs the deck's preparser (setup/preparser.ts: a <PolicyStep/> gets its policy file) before it
-// parses the slides; this exporter drives Slidev's modules directly, so it installs the same hook itself — else the
-// export would draw different slides than `npm start`. Add-ons' preparsers are not loaded: the deck has no add-ons.
-const preparserFile = join(repoRoot, 'setup', 'preparser.ts')
-if (existsSync(preparserFile)) {
-  const [{ injectPreparserExtensionLoader }, setup] = await Promise.all([import('@slidev/parser/fs'), import(pathToFileURL(preparserFile).href) as Promise<{ default: (context: object) => unknown[] }>])
-  injectPreparserExtensionLoader(async (headmatter, filepath, mode) => setup.default({ filepath, headmatter, mode }) as never)
-}
+// The slidev CLI installs the deck's preparser (setup/preparser.ts) before it parses anything (@slidev/cli 52.14.2,
+// dist/cli.mjs `setupPreparser`); this exporter parses in-process, so it installs the same hook, or the export would
+// draw different slides than `npm start`. The deck has no add-ons, so its own preparser is the only one.
+injectPreparserExtensionLoader(async () => preparser())
 mkdirSync(outDir, { recursive: true })
 useCompileCache()
 

@@ -1,26 +1,54 @@
-// `npm run export` end to end, drawn from a rehearsal's recording: `npm run demo:rehearse` against the fake lab (the
-// fake API server with the whole lab) records every step; the deck is exported from that recording alone (no cluster,
-// an empty run folder), and the PDF is read back: every live component shows its recorded run with its time, no page
-// says "no recorded run", and a failed recorded run says "last run failed (time)".
-import { test, before } from 'node:test'
+// `npm run export` end to end, drawn from a rehearsal's recording and the run folder together: `npm run demo:rehearse`
+// against the fake lab (the fake API server with the whole lab) records every step; later, two live runs go to the
+// run folder. The PDF is read back: the newer run of each step is drawn (the two live ones, the recording for the
+// rest), each with its time, no page says "no recorded run", and a failed recorded run says "last run failed (time)".
+import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { repoRoot } from '../../demo-server/src/launch.ts'
 import { recordRehearsal } from '../fakeLab/recording.ts'
+import { startFakeKube } from '../fakeKube/server.ts'
+import type { FakeKube } from '../fakeKube/server.ts'
+import { startDemoServer } from '../../demo-server/src/server.ts'
+import { repoRoot } from '../../demo-server/src/launch.ts'
+import { labObjects } from '../support/labObjects.ts'
+import { connectDeck } from '../support/wsClient.ts'
+import { policySteps } from '../../demo-server/src/catalog/policySteps.ts'
+import { readManifests } from '../../demo-server/src/manifests.ts'
 
 const entry = process.env.DECK_ENTRY ?? 'slides.md'
 const work = mkdtempSync(join(tmpdir(), 'export-'))
 const runs = join(work, 'runs')
 const out = join(work, 'out')
+let fake: FakeKube
 let pdfText = ''
 let exportLog = ''
 
 before(async () => {
+  // yesterday: the dress rehearsal, every step
   const { report, recordingDir } = await recordRehearsal(join(work, 'rehearsal'))
   assert.equal(report.ready, true, report.verdict)
+  // today: two steps run live (on another fake cluster, so their output tells them apart)
+  fake = await startFakeKube({ objects: labObjects() })
+  fake.onExec(() => ({ steps: [{ stdout: '<title>Simple Bookstore App</title>\n' }], exitCode: 0 }))
+  const token = 'export-test-token-0123456789'
+  const server = await startDemoServer({
+    access: { kubeConfig: fake.kubeConfig('fake-lab'), context: 'fake-lab', server: fake.url, problem: null },
+    token,
+    allowedOrigins: ['http://localhost:1'],
+    repoRoot,
+    storeDir: runs,
+  })
+  const deck = await connectDeck(server.url, token, 'http://localhost:1')
+  for (const action of ['nodes-wide', 'probe-ratings-productpage']) {
+    deck.send({ type: 'run', action })
+    await deck.waitFor((m) => m.type === 'exit' && m.action === action)
+  }
+  deck.close()
+  await server.close()
+  await fake.close()
 
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'export.ts'), '--runs', runs, '--recording', recordingDir, '--out', out, '--entry', entry], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -33,20 +61,26 @@ before(async () => {
   assert.equal(code, 0, 'npm run export exits 0')
   pdfText = execFileSync('pdftotext', ['-layout', join(out, 'talk.pdf'), '-'], { encoding: 'utf8' })
 })
+after(() => fake?.close())
 
-test('the PDF is drawn from the recording: every live component shows its recorded run with its time, none says "no recorded run"', () => {
+test('the PDF carries the newer run of each step: the two live ones from the run folder, the rest from the recording, each with its time', () => {
   assert.match(exportLog, /the recording .*recording \(the newer run of each step\)/)
   assert.match(pdfText, /<title>Simple Bookstore App<\/title>/)
-  assert.match(pdfText, /calico-lab-control-plane\s+Ready\s+control-plane/)
   assert.match(pdfText, /\$ kubectl get nodes -o wide/)
-  assert.match(pdfText, /recorded at \d\d:\d\d/)
   const pages = pdfText.split('\f')
+  const nodes = pages.filter((p) => p.includes('$ kubectl get nodes -o wide'))
+  assert.ok(nodes.length >= 1)
+  for (const page of nodes) {
+    assert.match(page, /\bcontrol\s+Ready\s+control-plane/, 'the live run, newer than the rehearsal’s')
+    assert.doesNotMatch(page, /calico-lab-control-plane/, 'not the rehearsal’s older run')
+  }
+  assert.match(pages.find((p) => p.includes('$ kubectl get all -n dev1')) ?? '', /deployment\.apps\/details-v1/, 'a step only the recording has')
+  assert.match(pdfText, /recorded at \d\d:\d\d/)
+  assert.doesNotMatch(pdfText, /replay of /)
   assert.deepEqual(pages.flatMap((p, i) => (/no recorded run/.test(p) ? [i + 1] : [])), [], 'pages that say "no recorded run"')
   assert.deepEqual(pages.flatMap((p, i) => (/not run yet/.test(p) ? [i + 1] : [])), [], 'pages with a component never run')
-  assert.doesNotMatch(pdfText, /replay of /)
-  // the probes that policies deny end non-zero: their recorded runs say so, with their time
-  const after = pages.find((p) => p.includes('the same probes, after the policies')) ?? ''
-  assert.match(after, /last run failed \(\d\d:\d\d\)/)
+  // the probes that policies deny end non-zero: their recorded runs say so, with their time — never "replay"
+  assert.match(pages.find((p) => p.includes('the same probes, after the policies')) ?? '', /last run failed \(\d\d:\d\d\)/)
   assert.match(pages.find((p) => p.includes('Step 3 · details accepts productpage')) ?? '', /45 probes · [\d.]+ s · 0 mismatches/, 'a policy step’s slide draws the matrix its apply re-ran')
 })
 
@@ -94,4 +128,14 @@ test('pages are not blank (first, a middle one, the demo slide, the last)', () =
     assert.ok(no >= 1)
     assert.ok(greyLevels(no) > 4, `page ${no} has content`)
   }
+})
+
+test("each policy step's page carries its policy file: the deck's preparser ran in the export too", () => {
+  const pages = pdfText.split('\f')
+  const missing = policySteps.filter((step) => {
+    const names = readManifests(repoRoot, [step.file]).map((o) => o.metadata?.name ?? '')
+    const page = pages.find((p) => p.includes(step.file)) ?? ''
+    return !names.some((name) => name && page.includes(`name: ${name}`))
+  })
+  assert.deepEqual(missing.map((s) => s.file), [])
 })
