@@ -8,7 +8,8 @@
 // - The outside clients (host1, host2) are reached as on the kind lab, through `docker exec`: a stand-in `docker` on
 //   PATH (a shell script: curl hands its argv to this process) prints what this process answers, the same way.
 // - A controller completes a restarted Deployment's rollout and reports it in events, as the kubelet and the
-//   Deployment controller would.
+//   Deployment controller would; and it fills in each CalicoNodeStatus as calico-node's status reporter would (BIRD
+//   ready, the mesh and the session to host1 Established).
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -246,6 +247,7 @@ class Lab {
     const lbRoute = `${LAB.lbIp} via ${this.lbNextHop()} dev eth0 proto bird metric 32 `
     if (text === `ip route show ${LAB.lbIp}`) return { stdout: client === 'host1' ? `${lbRoute}\n` : '', stderr: '', exitCode: 0, delayMs: 0 }
     if (text === 'ip route show 198.19.48.0/24') return { stdout: client === 'host2' ? `198.19.48.0/24 via ${LAB.host1Ip} dev eth0 \n` : '', stderr: '', exitCode: 0, delayMs: 0 }
+    if (/^ip (-j -4|-4 -j|-j) route( show)?$/.test(text)) return { stdout: JSON.stringify(this.outsideRoutes(client)), stderr: '', exitCode: 0, delayMs: 0 }
     if (text === 'ip route') {
       return { stdout: client === 'host1' ? `default via 198.19.0.1 dev eth0 \n198.19.0.0/20 dev eth0 proto kernel scope link src ${LAB.host1Ip} \n${lbRoute}\n` : `default via 198.19.0.1 dev eth0 \n198.19.0.0/20 dev eth0 proto kernel scope link src ${LAB.otherIp} \n198.19.48.0/24 via ${LAB.host1Ip} dev eth0 \n`, stderr: '', exitCode: 0, delayMs: 0 }
     }
@@ -253,9 +255,40 @@ class Lab {
     return this.probe({ id: client, ip, labels: {} }, command, LAB.namespace, false, ip) ?? { stdout: '', stderr: '', exitCode: 0, delayMs: 0 }
   }
 
+  /** An outside client's kernel table as iproute2 prints it with -j: host1 learnt the LoadBalancer /32 over BGP. */
+  outsideRoutes(client: string): object[] {
+    const src = client === 'host1' ? LAB.host1Ip : LAB.otherIp
+    return [
+      { dst: 'default', gateway: '198.19.0.1', dev: 'eth0', flags: [] },
+      { dst: '198.19.0.0/20', dev: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: src, flags: [] },
+      client === 'host1'
+        ? { dst: LAB.lbIp, gateway: this.lbNextHop(), dev: 'eth0', protocol: 'bird', metric: 32, flags: [] }
+        : { dst: '198.19.48.0/24', gateway: LAB.host1Ip, dev: 'eth0', flags: [] },
+    ]
+  }
+
+  /** What calico-node's status reporter writes for a node whose BGP sessions are all up (CalicoNodeStatus fields). */
+  private nodeStatus(node: string): object | undefined {
+    const me = FAKE_NODES.find((n) => n.name === node)
+    if (!me) return undefined
+    const peers = [
+      ...FAKE_NODES.filter((n) => n !== me).map((n) => ({ peerIP: n.ip, type: 'NodeMesh', state: 'Established', since: '08:01:12' })),
+      { peerIP: LAB.host1Ip, type: 'GlobalPeer', state: 'Established', since: '08:01:40' },
+    ]
+    return {
+      lastUpdated: new Date().toISOString(),
+      agent: { birdV4: { state: 'Ready', version: 'v0.3.3+birdv1.6.8', routerID: me.ip } },
+      bgp: { numberEstablishedV4: peers.length, numberNotEstablishedV4: 0, peersV4: peers },
+    }
+  }
+
   /** Completes a restarted Deployment's rollout the way the controllers report it: events, then a complete status. */
   private readonly rollingOut = new Set<string>()
   reconcile(): void {
+    for (const o of this.objects<KubeObject & { spec?: { node?: string }; status?: { lastUpdated?: string } }>('CalicoNodeStatus')) {
+      const status = !o.status?.lastUpdated && o.spec?.node ? this.nodeStatus(o.spec.node) : undefined
+      if (status) this.fake.upsert({ ...o, status })
+    }
     for (const d of this.objects<KubeObject & { status?: { observedGeneration?: number } }>('Deployment')) {
       const key = `${d.metadata.namespace}/${d.metadata.name}`
       if ((d.metadata.generation ?? 0) <= (d.status?.observedGeneration ?? 0) || this.rollingOut.has(key)) continue

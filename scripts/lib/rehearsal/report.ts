@@ -10,8 +10,8 @@ import type { BaselineResult } from '../baseline.ts'
 import type { DeckSlide } from '../slides.ts'
 
 /**
- * ok · answered (a command that ran and answered non-zero after a policy step: how a denied probe ends; the matrix of
- * that moment judges reachability) · disagrees (a matrix whose probes and engine differ, or with cells it could not
+ * ok · answered (a command in a pod or on an outside client that ran and answered non-zero after a policy step: how a
+ * denied probe ends; the matrix of that moment judges reachability) · disagrees (a matrix whose probes and engine differ, or with cells it could not
  * probe) · failed · cancelled (Ctrl-C) · not-run (after a Ctrl-C).
  */
 export type StepStatus = 'ok' | 'answered' | 'disagrees' | 'failed' | 'cancelled' | 'not-run'

@@ -138,7 +138,10 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalOutc
     if (failedRun) {
       error = failedRun.error
       const failedAction = catalog.get(failedRun.action) ?? action
-      const answered = failedRun.status === 'failed' && failedRun.error?.kind === 'exit-code' && policyApplied && failedAction.kind !== 'preflight' && ![126, 127].includes(failedRun.exitCode ?? 0)
+      // a command (in a pod or on an outside client) that ran and answered non-zero once a policy is in: how a denied
+      // probe ends; any other kind of step that fails, or a missing tool (126, 127), is a failure
+      const answered = failedRun.status === 'failed' && failedRun.error?.kind === 'exit-code' && policyApplied
+        && (failedAction.kind === 'exec' || failedAction.kind === 'host') && ![126, 127].includes(failedRun.exitCode ?? 0)
       status = failedRun.status === 'cancelled' ? 'cancelled' : answered ? 'answered' : 'failed'
       fix = answered ? '' : fixFor(failedAction, failedRun, lab, context)
     } else if (stepMatrices.some((m) => m.mismatches.length > 0 || m.errors.length > 0 || m.unreadable)) {
