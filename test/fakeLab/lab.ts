@@ -36,6 +36,9 @@ export interface FakeLabOptions {
   dir?: string
 }
 
+/** A test's own answer to an exec (see FakeLab.override). */
+export type ExecOverride = ExecScript | 'allowed' | 'denied' | undefined
+
 /** What a client outside the cluster prints: the stand-in `docker` writes it and exits with the code. */
 export interface OutsideAnswer {
   stdout: string
@@ -50,8 +53,11 @@ export interface FakeLab {
   binDir: string
   /** the environment a child process needs to reach the lab: KUBECONFIG, PATH, DEMO_LAB=kind */
   env(kubeconfig: string): NodeJS.ProcessEnv
-  /** answers one exec differently (return undefined to keep the lab's answer); undefined clears it */
-  override(handler: ((req: ExecRequest) => ExecScript | undefined) | undefined): void
+  /**
+   * answers one exec differently: a script of its own, or 'allowed' / 'denied' to answer a probe as if the policies said
+   * so (with the tool's real output); undefined keeps the lab's answer. override(undefined) clears it.
+   */
+  override(handler: ((req: ExecRequest) => ExecOverride) | undefined): void
   /** step policies present now (projectcalico.org/v3 NetworkPolicies in dev1) */
   policies(): string[]
   close(): Promise<void>
@@ -95,7 +101,7 @@ const BOOKINFO_TITLE = '<title>Simple Bookstore App</title>\n'
 const BOOKINFO_PARTS = '      1 Book Details\n      1 Book Reviews\n     10 glyphicon-star\n'
 
 class Lab {
-  override: ((req: ExecRequest) => ExecScript | undefined) | undefined
+  override: ((req: ExecRequest) => ExecOverride) | undefined
   readonly fake: FakeKube
   private readonly deniedMs: number
   private readonly allowedMs: number
@@ -144,7 +150,7 @@ class Lab {
   }
 
   /** A probe from `from`: which tool, where to, and what it prints (as a pipeline's end when it is one). */
-  probe(from: Endpoint, argv: readonly string[], fromNamespace: string, alpine: boolean, clientIp: string): (OutsideAnswer & { delayMs: number }) | undefined {
+  probe(from: Endpoint, argv: readonly string[], fromNamespace: string, alpine: boolean, clientIp: string, forced?: 'allowed' | 'denied'): (OutsideAnswer & { delayMs: number }) | undefined {
     const text = argv.join(' ')
     const tool: Tool | undefined = /\bnslookup\b/.test(text) ? 'dns' : /\bcurl\b/.test(text) ? 'curl' : /\bwget\b/.test(text) ? 'wget' : /\bnc\b/.test(text) ? 'nc' : undefined
     if (!tool) return undefined
@@ -158,7 +164,7 @@ class Lab {
       target = host ? this.target(host, port, fromNamespace) : undefined
     }
     if (!target) return { stdout: '', stderr: `${tool}: bad address\n`, exitCode: 1, delayMs: this.allowedMs }
-    const allowed = this.allowed(from, target)
+    const allowed = forced ? forced === 'allowed' : this.allowed(from, target)
     const shown = tool === 'dns' ? (this.target('kube-dns.kube-system', 53, fromNamespace, 'UDP')?.ip ?? '') : target.ip
     const out = recordedOutput(tool, allowed, { alpine, ip: tool === 'dns' ? '198.19.32.10' : shown, port: target.port, deniedMs: this.deniedMs })
     const delayMs = allowed ? this.allowedMs : this.deniedMs
@@ -215,7 +221,7 @@ class Lab {
 
   exec(req: ExecRequest): ExecScript {
     const custom = this.override?.(req)
-    if (custom) return custom
+    if (typeof custom === 'object') return custom
     const pod = this.objects<PodObj>('Pod').find((p) => p.metadata.namespace === req.namespace && p.metadata.name === req.pod)
     if (!pod) return { exitCode: 1 }
     const text = req.command.join(' ')
@@ -233,7 +239,7 @@ class Lab {
         exitCode: 0,
       })
     }
-    const probe = this.probe(this.endpointOf(pod), req.command, req.namespace, pod.metadata.labels?.app === 'alpine', pod.status?.podIP ?? '')
+    const probe = this.probe(this.endpointOf(pod), req.command, req.namespace, pod.metadata.labels?.app === 'alpine', pod.status?.podIP ?? '', custom)
     return answer(probe ?? { stdout: '', stderr: '', exitCode: 0 })
   }
 
