@@ -3,16 +3,15 @@
 // step is removed by its own delete action (catalog/policySteps.ts), run the way the demo server runs it; a policy
 // that is not there is fine. --dry-run prints the equivalent kubectl lines and the objects, and touches nothing.
 import { parseArgs } from 'node:util'
-import { policyStepActions } from '../demo-server/src/catalog/policySteps.ts'
 import { loadClusterAccess } from '../demo-server/src/kube/cluster.ts'
 import { kubectlName, readManifests, REPO_ROOT } from '../demo-server/src/manifests.ts'
-import { applyOrDelete } from '../demo-server/src/runner/apply.ts'
 import { shownCommand } from '../demo-server/src/runner/shownCommand.ts'
+import { baselineSteps, restoreBaseline } from './lib/baseline.ts'
 
 const USAGE = 'usage: npm run demo:reset [-- --dry-run] [-- --context NAME]'
 
-/** The steps' delete actions, last step first. */
-export const resetSteps = () => policyStepActions.filter((a) => a.kind === 'delete').reverse()
+/** The steps' delete actions, last step first (the rehearsal restores the baseline with the same steps). */
+export const resetSteps = baselineSteps
 
 function options(): { dryRun: boolean; context?: string } {
   try {
@@ -44,19 +43,15 @@ async function main(): Promise<void> {
   }
   const controller = new AbortController()
   process.once('SIGINT', () => controller.abort())
-  let failed = 0
-  for (const step of resetSteps()) {
-    console.log(`+ ${shownCommand(step, {}, 'kind')}`)
-    const say = (line: string) => process.stdout.write(`    ${line}`)
-    const outcome = await applyOrDelete(access.kubeConfig, step, REPO_ROOT, { stdout: say, info: say, stderr: (line) => process.stderr.write(`    ✘ ${line}`) }, controller.signal)
-      .catch((error: unknown) => ({ status: 'failed' as const, error: { message: (error as Error).message } }))
-    if (outcome.status !== 'succeeded') {
-      failed++
-      if (outcome.error) console.error(`    ✘ ${outcome.error.message}`)
-    }
-  }
-  if (failed > 0) {
-    console.error(`✘ ${failed} step(s) could not be removed (is the API server reachable? npm run demo:check)`)
+  const result = await restoreBaseline(access.kubeConfig, {
+    signal: controller.signal,
+    onStep: (step) => console.log(`+ ${shownCommand(step, {}, 'kind')}`),
+    say: (_step, stream, line) => (stream === 'stderr' ? process.stderr.write(`    ✘ ${line}`) : process.stdout.write(`    ${line}`)),
+  })
+  const failed = result.steps.filter((s) => s.error)
+  for (const s of failed) console.error(`    ✘ ${s.step.id}: ${s.error!.message}`)
+  if (failed.length > 0) {
+    console.error(`✘ ${failed.length} step(s) could not be removed (is the API server reachable? npm run demo:check)`)
     process.exit(1)
   }
   console.log('dev1 is back to the open baseline.')

@@ -1,13 +1,16 @@
 // `npm run export`: the deck as PDF and PPTX (speaker notes included), every live component drawn from the
 // run store's last recorded run. The demo server runs replay-only here: no cluster, nothing executes.
 //   npm run export -- [--out exports] [--formats pdf,pptx] [--entry slides.md] [--runs .runs] [--executable-path PATH]
+//                     [--recording DIR | --no-recording]
+// The runs come from `.runs/` and the rehearsal's recording (rehearsal/recording/ when it exists), the newer run of
+// each step winning (the run store's preferNewer).
 // One Slidev (Vite) server renders every format, one after the other, each through Slidev's own exporter: the deck is
 // compiled once instead of once per `slidev export` process. (Exporting the formats side by side was slower on a
 // 2-core machine: both browsers and Vite fight for the same cores.) The demo server and Slidev start together.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, repoRoot, useCompileCache } from '../demo-server/src/launch.ts'
+import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, recordingDirOption, recordingOptions, repoRoot, useCompileCache } from '../demo-server/src/launch.ts'
 import { MissingBrowserError, requireBrowser } from './lib/browser.ts'
 import { injectPreparserExtensionLoader } from '@slidev/parser/fs'
 import preparser from '../setup/preparser.ts'
@@ -18,9 +21,10 @@ type Format = (typeof FORMATS)[number]
 const command = 'npm run export'
 const { values } = parseCommandLine(
   command,
-  { out: { type: 'string' }, formats: { type: 'string', default: 'pdf,pptx' }, entry: { type: 'string', default: 'slides.md' }, runs: { type: 'string' }, 'executable-path': { type: 'string' } },
-  'npm run export -- [--out exports] [--formats pdf,pptx] [--entry slides.md] [--runs .runs] [--executable-path PATH]',
+  { out: { type: 'string' }, formats: { type: 'string', default: 'pdf,pptx' }, entry: { type: 'string', default: 'slides.md' }, runs: { type: 'string' }, 'executable-path': { type: 'string' }, ...recordingOptions },
+  'npm run export -- [--out exports] [--formats pdf,pptx] [--entry slides.md] [--runs .runs] [--recording DIR | --no-recording] [--executable-path PATH]',
 )
+const recordingDir = recordingDirOption(command, values)
 const formats = values.formats.split(',').map((f) => f.trim())
 const unknown = formats.filter((f) => !(FORMATS as readonly string[]).includes(f))
 if (unknown.length > 0 || formats.length === 0) {
@@ -75,6 +79,7 @@ const [demo, slidev] = await Promise.allSettled([
     access: { kubeConfig: null, context: null, server: null, problem: 'export draws recorded runs only' },
     allowAnyLoopbackOrigin: true,
     storeDir: values.runs,
+    recordingDir,
   }),
   (async () => {
     const [{ createServer, resolveOptions }, exporter] = await Promise.all([import('@slidev/cli'), slidevExporter()])
@@ -95,6 +100,7 @@ try {
     await exportSlides({ port: deckPort, ...getExportOptions({ entry, format: format as Format, output, 'executable-path': browser, timeout: 120_000 }, options) })
     console.log(`✔ ${output}`)
   }
+  if (recordingDir) console.log(`runs from ${values.runs ?? '.runs'} and the recording ${recordingDir} (the newer run of each step)`)
   console.log(`exported ${formats.join(' + ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 } catch (error) {
   failed = true

@@ -1,13 +1,16 @@
 // `npm start`: the demo server and the deck together. One Ctrl-C stops both.
 //   npm start -- --context kind-calico-lab   (another kube context)
 //   npm start -- --port 3030                 (the deck's port)
+//   npm start -- --recording DIR             (the recording replayed beside .runs/; default rehearsal/recording/
+//                                             when it exists; --no-recording: none)
 // The deck starts at once, beside the demo server: the server's port and token are chosen first, so neither waits
 // for the other, and a slow or absent cluster (the health check waits up to its timeout) never delays the slides.
-import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, portOption, spawnSlidev, useCompileCache } from '../demo-server/src/launch.ts'
+import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, portOption, recordingDirOption, recordingOptions, spawnSlidev, useCompileCache } from '../demo-server/src/launch.ts'
 
 const command = 'npm start'
-const { values } = parseCommandLine(command, { port: { type: 'string' }, context: { type: 'string' } }, 'npm start -- [--port 3030] [--context NAME]')
+const { values } = parseCommandLine(command, { port: { type: 'string' }, context: { type: 'string' }, ...recordingOptions }, 'npm start -- [--port 3030] [--context NAME] [--recording DIR | --no-recording]')
 const deckPort = portOption(command, 'port', values.port, 3030)
+const recordingDir = recordingDirOption(command, values)
 useCompileCache()
 const token = newToken()
 const demoPort = await freePort()
@@ -27,7 +30,7 @@ process.on('SIGTERM', () => void stop(0))
 slidev.on('exit', (code) => void stop(code ?? 0))
 
 try {
-  const launched = await launchDemoServer({ deckPort, context: values.context, port: demoPort, token })
+  const launched = await launchDemoServer({ deckPort, context: values.context, port: demoPort, token, recordingDir })
   server = launched.server
   if (server.url !== demoServerUrl(demoPort)) throw new Error(`it listens on ${server.url}, but the deck was told ${demoServerUrl(demoPort)}`)
   const { access } = launched
@@ -35,6 +38,7 @@ try {
   console.log(`demo server  ${server.url} (loopback only, token required)`)
   console.log(`kube context ${access.context ?? '(none)'}${access.server ? ` → ${access.server}` : ''}`)
   console.log(`cluster      ${health?.message ?? 'unknown'}`)
+  console.log(`recording    ${recordingDir ? `${recordingDir} (replayed where it is newer than .runs/)` : '(none)'}`)
   console.log(`deck         http://localhost:${deckPort}/  (presenter: http://localhost:${deckPort}/presenter/)`)
 } catch (error) {
   console.error(`npm start: the demo server did not start: ${(error as Error).message}`)

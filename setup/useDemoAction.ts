@@ -22,18 +22,24 @@ export function useDemoAction(id: string, params?: Record<string, string | numbe
   const entry = computed(() => demo.catalog.value.get(id))
   /** the presenter asked for the last successful run (after a failure) */
   const showReplay = ref(false)
+  /** the demo server answers but no cluster does (the export has no cluster by design: it says so elsewhere) */
+  const clusterOffline = computed(() => !isPrintMode.value && demo.state.value === 'open' && demo.health.value?.mode === 'offline')
 
   /** What is drawn; triggered on every chunk of it (its chunk array grows in place). */
   const shown = shallowRef<Run | null>(null)
   watchEffect(() => {
-    shown.value = runToDraw(state.run.value, state.lastSucceeded.value, showReplay.value || isPrintMode.value)
+    shown.value = runToDraw(state.run.value, state.lastSucceeded.value, showReplay.value || isPrintMode.value || clusterOffline.value)
     triggerRef(shown)
   })
   const isReplay = computed(() => !!shown.value && (shown.value.origin === 'recorded' || shown.value !== state.run.value))
-  const label = computed(() => labelOf(shown.value, isReplay.value))
+  const label = computed(() => labelOf(shown.value, isReplay.value, clusterOffline.value))
   const running = computed(() => state.run.value?.status === 'running')
-  /** the latest run's failure (a replay drawn in the export hides it) */
-  const failure = computed(() => (state.run.value?.status === 'failed' && !(isPrintMode.value && isReplay.value) ? state.run.value.error : undefined))
+  /** the latest run's failure (hidden when a replay of a success is drawn instead: in the export, or with no cluster) */
+  const failure = computed(() => {
+    const latest = state.run.value
+    if (latest?.status !== 'failed') return undefined
+    return (isPrintMode.value || clusterOffline.value) && isReplay.value && shown.value !== latest ? undefined : latest.error
+  })
   /** a replay can be offered: the latest run ended without success and a successful one exists */
   const replayAvailable = computed(() => {
     const latest = state.run.value

@@ -3,12 +3,13 @@
 // modules up front (the server and client-node load inside launchDemoServer), so `npm start` can spawn Slidev
 // before the half second it takes to load them.
 import { spawn } from 'node:child_process'
+import { existsSync, statSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { enableCompileCache } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 import type { ClusterAccess } from './kube/cluster.ts'
@@ -17,6 +18,36 @@ import type { Action } from './catalog/types.ts'
 
 export { REPO_ROOT as repoRoot } from './repoRoot.ts'
 import { REPO_ROOT as repoRoot } from './repoRoot.ts'
+
+/**
+ * Where `npm run demo:rehearse` keeps its runs: outside the git-ignored run folder, so a presenter may commit them. The
+ * deck and the export read it beside `.runs/` when it exists.
+ */
+export const defaultRecordingDir = join(repoRoot, 'rehearsal', 'recording')
+
+/** The command-line options every launcher of the deck takes for the recording. */
+export const recordingOptions = { recording: { type: 'string' }, 'no-recording': { type: 'boolean', default: false } } as const
+
+/**
+ * The recording to read: `--recording DIR` (it must exist), none with `--no-recording`, else rehearsal/recording when
+ * it exists. A named folder that is missing exits 2 before anything starts.
+ */
+export function recordingDirOption(command: string, values: { recording?: string; 'no-recording'?: boolean }): string | undefined {
+  if (values['no-recording']) {
+    if (values.recording !== undefined) {
+      console.error(`${command}: --recording and --no-recording contradict each other`)
+      process.exit(2)
+    }
+    return undefined
+  }
+  if (values.recording === undefined) return existsSync(defaultRecordingDir) ? defaultRecordingDir : undefined
+  const dir = resolve(values.recording)
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    console.error(`${command}: no recording at ${dir} (npm run demo:rehearse writes one to rehearsal/recording/)`)
+    process.exit(2)
+  }
+  return dir
+}
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -41,6 +72,8 @@ export interface LaunchOptions {
   context?: string
   access?: ClusterAccess
   storeDir?: string
+  /** a rehearsal's recording read beside the run folder (see recordingDirOption); none when absent */
+  recordingDir?: string
   actions?: Action[]
   port?: number
   allowAnyLoopbackOrigin?: boolean
@@ -63,6 +96,7 @@ export async function launchDemoServer(options: LaunchOptions): Promise<{ server
     allowedOrigins: deckOrigins(options.deckPort),
     repoRoot,
     storeDir: options.storeDir ?? join(repoRoot, '.runs'),
+    recordingDir: options.recordingDir,
     actions: options.actions,
     port: options.port,
     allowAnyLoopbackOrigin: options.allowAnyLoopbackOrigin,

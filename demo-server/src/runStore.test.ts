@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RunStore } from './runStore.ts'
+import { preferNewer, RunStore } from './runStore.ts'
 import type { RunEvent } from './runStore.ts'
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'runstore-'))
@@ -105,4 +105,69 @@ test('listeners see started, each chunk, then ended', () => {
   store.append(run, 'stdout', 'x')
   store.finish(run, 'succeeded', { exitCode: 0 })
   assert.deepEqual(events, ['a:started', 'a:chunk', 'a:ended'])
+})
+
+/** A store whose clock the test sets: runs start at the given times. */
+function storeAt(dir: string, ...times: string[]): { store: RunStore; next: () => void } {
+  let i = 0
+  const store = new RunStore({ dir, now: () => Date.parse(times[Math.min(i, times.length - 1)]!) })
+  return { store, next: () => void i++ }
+}
+
+test('a recording beside the run folder: per action the newer run is the latest, the newest success of either stays beside it', () => {
+  const runs = tmp()
+  const recording = tmp()
+  // the rehearsal, yesterday: a success for a, a failure for b, a success for c
+  const rehearsal = storeAt(recording, '2026-11-21T14:02:00Z')
+  const recA = rehearsal.store.start('a', {})
+  rehearsal.store.finish(recA, 'succeeded', { exitCode: 0 })
+  const recB = rehearsal.store.start('b', {})
+  rehearsal.store.finish(recB, 'failed', { error: { kind: 'forbidden', message: 'no exec' } })
+  const recC = rehearsal.store.start('c', {})
+  rehearsal.store.finish(recC, 'succeeded', { exitCode: 0 })
+  // the run folder: an older development run of a, today's failed run of c, a run of d only here
+  const dev = storeAt(runs, '2026-11-01T09:00:00Z', '2026-11-22T10:00:00Z')
+  dev.store.finish(dev.store.start('a', {}), 'succeeded', { exitCode: 0 })
+  dev.next()
+  const liveC = dev.store.start('c', {})
+  dev.store.finish(liveC, 'failed', { error: { kind: 'unreachable', message: 'gone' } })
+  dev.store.finish(dev.store.start('d', {}), 'succeeded', { exitCode: 0 })
+  const before = readdirSync(recording).sort()
+
+  const deck = new RunStore({ dir: runs, recordings: [recording] })
+  assert.equal(deck.get('a').run?.id, recA.id, 'the rehearsal is newer than the development run')
+  assert.equal(deck.get('b').run?.id, recB.id, 'only the recording has b')
+  assert.equal(deck.get('b').lastSucceeded, null)
+  assert.equal(deck.get('c').run?.id, liveC.id, "today's live run is newer than the rehearsal")
+  assert.equal(deck.get('c').lastSucceeded?.id, recC.id, "and the rehearsal's success stays beside it")
+  assert.equal(deck.get('d').run?.status, 'succeeded')
+  for (const id of ['a', 'b', 'c', 'd']) assert.equal(deck.get(id).run?.origin, 'recorded', `${id} was not run by this process`)
+  // the same answer whichever folder is read first
+  const swapped = new RunStore({ dir: recording, recordings: [runs] })
+  for (const id of ['a', 'b', 'c', 'd']) {
+    assert.equal(swapped.get(id).run?.id, deck.get(id).run?.id, id)
+    assert.equal(swapped.get(id).lastSucceeded?.id, deck.get(id).lastSucceeded?.id, id)
+  }
+  // a new run goes to the run folder only: the recording is read, never written
+  deck.finish(deck.start('b', {}), 'succeeded', { exitCode: 0 })
+  assert.deepEqual(readdirSync(recording).sort(), before)
+  assert.equal(JSON.parse(readFileSync(join(recording, 'b.json'), 'utf8')).latest.id, recB.id)
+})
+
+test('preferNewer: a tie keeps the first; no success anywhere leaves none', () => {
+  const run = (id: string, startedAt: string, status: 'succeeded' | 'failed') => ({ id, action: 'a', params: {}, status, startedAt, chunks: [], bytes: 0, truncated: false, origin: 'recorded' as const })
+  const a = { latest: run('1', '2026-11-22T10:00:00Z', 'failed'), lastSucceeded: null }
+  const b = { latest: run('2', '2026-11-22T10:00:00Z', 'failed'), lastSucceeded: null }
+  assert.equal(preferNewer(a, b).latest?.id, '1')
+  assert.equal(preferNewer(a, b).lastSucceeded, null)
+  const c = { latest: run('3', '2026-11-22T09:00:00Z', 'failed'), lastSucceeded: run('4', '2026-11-22T08:00:00Z', 'succeeded') }
+  assert.deepEqual([preferNewer(a, c).latest?.id, preferNewer(a, c).lastSucceeded?.id], ['1', '4'])
+})
+
+test('a recording folder that is not there is skipped with a warning, the run folder still loads', () => {
+  const runs = tmp()
+  const first = new RunStore({ dir: runs })
+  first.finish(first.start('a', {}), 'succeeded', { exitCode: 0 })
+  const store = new RunStore({ dir: runs, recordings: [join(runs, 'no-such-recording')] })
+  assert.equal(store.get('a').run?.status, 'succeeded')
 })

@@ -1,6 +1,8 @@
 // Run store: per action, the latest run and the last one that succeeded — state, ordered output, timings.
 // Persisted as one JSON file per action in a git-ignored folder, so a restart, a replay and an export see it.
-// The store is the single source of truth the hub fans out; it never runs anything itself.
+// A recording (a rehearsal's runs in the same format, kept where a presenter may commit them) is read beside it, and
+// the newer run wins: `preferNewer` is the one rule between the two. The store is the single source of truth the hub
+// fans out; it never runs anything itself.
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -10,7 +12,7 @@ import type { Chunk, FailureKind, Run, RunStatus } from './protocol.ts'
 import type { Params } from './catalog/types.ts'
 
 const persisted = z.strictObject({ latest: runSchema.nullable(), lastSucceeded: runSchema.nullable() })
-type Entry = z.infer<typeof persisted>
+export type Entry = z.infer<typeof persisted>
 
 export type RunEvent =
   | { type: 'started'; run: Run }
@@ -20,8 +22,25 @@ export type RunEvent =
 export interface RunStoreOptions {
   /** folder for the JSON files; omitted → memory only */
   dir?: string
+  /** folders of recorded runs in the same format, read at start and never written (e.g. rehearsal/recording) */
+  recordings?: string[]
   maxOutputBytes?: number
   now?: () => number
+}
+
+const startedMs = (r: Run | null | undefined): number => (r ? Date.parse(r.startedAt) || 0 : -Infinity)
+
+/**
+ * The precedence between two stored histories of one action (the run folder's and a recording's): the run that started
+ * last is the latest, whichever folder holds it; the last success is the newest success of either. So a rehearsal
+ * recorded yesterday gives way to the talk's live runs today, and older runs of a development cluster give way to the
+ * rehearsal. A tie keeps `a`.
+ */
+export function preferNewer(a: Entry, b: Entry): Entry {
+  const latest = startedMs(b.latest) > startedMs(a.latest) ? b.latest : a.latest
+  const successes = [a.latest, a.lastSucceeded, b.latest, b.lastSucceeded].filter((r): r is Run => r?.status === 'succeeded')
+  const lastSucceeded = successes.reduce<Run | null>((best, r) => (startedMs(r) > startedMs(best) ? r : best), null)
+  return { latest, lastSucceeded }
 }
 
 export const TRUNCATION_NOTICE = (limit: number) =>
@@ -39,15 +58,24 @@ export class RunStore {
     this.dir = options.dir
     this.maxOutputBytes = options.maxOutputBytes ?? MAX_RUN_OUTPUT_BYTES
     this.now = options.now ?? Date.now
-    if (this.dir) {
-      mkdirSync(this.dir, { recursive: true })
-      this.load(this.dir)
-    }
+    if (this.dir) mkdirSync(this.dir, { recursive: true })
+    for (const dir of [...(this.dir ? [this.dir] : []), ...(options.recordings ?? [])]) this.load(dir)
   }
 
-  /** Runs found on disk are replays: they were not executed by this process. A run cut off by a restart is failed. */
+  /**
+   * Runs found on disk are replays: they were not executed by this process. A run cut off by a restart is failed.
+   * When two folders hold the same action, `preferNewer` decides.
+   */
   private load(dir: string): void {
-    for (const file of readdirSync(dir)) {
+    let files: string[]
+    try {
+      files = readdirSync(dir)
+    } catch (error) {
+      // a recording that is not there is no recording: say so once, start without it
+      console.warn(`[run store] no runs read from ${dir}: ${(error as Error).message}`)
+      return
+    }
+    for (const file of files) {
       if (!file.endsWith('.json')) continue
       try {
         const entry = persisted.parse(JSON.parse(readFileSync(join(dir, file), 'utf8')))
@@ -62,7 +90,10 @@ export class RunStore {
           return recorded
         }
         const latest = mark(entry.latest)
-        if (latest) this.entries.set(latest.action, { latest, lastSucceeded: mark(entry.lastSucceeded) })
+        if (!latest) continue
+        const loaded = { latest, lastSucceeded: mark(entry.lastSucceeded) }
+        const known = this.entries.get(latest.action)
+        this.entries.set(latest.action, known ? preferNewer(known, loaded) : loaded)
       } catch (error) {
         // A corrupt file must not stop the talk: skip it, say so once.
         console.warn(`[run store] ignoring ${file}: ${(error as Error).message}`)

@@ -29,6 +29,8 @@ export interface DemoServerOptions {
   repoRoot: string
   /** where runs are persisted; omitted → memory only */
   storeDir?: string
+  /** a recording read beside the persisted runs (the run store's preferNewer decides between them); never written */
+  recordingDir?: string
   port?: number
   actions?: Action[]
   /** how often the API server is looked at (ms) */
@@ -67,7 +69,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const originAllowed = (origin: string | undefined): origin is string =>
     !!origin && (options.allowedOrigins.includes(origin) || (!!options.allowAnyLoopbackOrigin && /^http:\/\/(localhost|127\.0\.0\.1):\d{1,5}$/.test(origin)))
   const catalog = new Catalog(options.actions ?? defaultActions(), options.repoRoot, labFor(options.access.context))
-  const store = new RunStore({ dir: options.storeDir })
+  const store = new RunStore({ dir: options.storeDir, recordings: options.recordingDir ? [options.recordingDir] : [] })
   const access = options.access
   const runner = new Runner({ catalog, store, cluster: () => access, repoRoot: options.repoRoot, onClusterFailure: () => void refreshHealth() })
   // each probe matrix's expectation from manifests/, computed by the matrix module on the first deck's arrival

@@ -1,5 +1,6 @@
 // The deck in a real browser: offline first (what a newcomer sees), then live against the fake API server,
-// then presenter + audience windows together — one click, one exec, output in both.
+// then presenter + audience windows together — one click, one exec, output in both; last, no cluster at all but a
+// rehearsal's recording, replayed with its time.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -11,6 +12,9 @@ import type { FakeKube } from '../fakeKube/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
+import { repoRoot } from '../../demo-server/src/launch.ts'
+import { readDeck } from '../../scripts/lib/slides.ts'
+import { recordRehearsal } from '../fakeLab/recording.ts'
 import type { RunningDeck } from '../support/deck.ts'
 
 const entry = process.env.DECK_ENTRY ?? 'slides.md'
@@ -97,4 +101,42 @@ test('presenter and audience together: one click, exactly one exec, the output i
   assert.equal(fake.execRequests.length - execsBefore, 1, 'the fake API server saw exactly one exec')
   assert.deepEqual(audienceErrors, [])
   assert.deepEqual(presenterErrors, [])
+})
+
+test('no cluster, a rehearsal recording: each slide shows the recorded run with its time; a step that failed in the rehearsal says "last run failed (time)"', async () => {
+  await server?.close()
+  server = undefined
+  // `npm run demo:rehearse` on the fake lab, where the alpine pod of default may not be exec'd into
+  const { recordingDir } = await recordRehearsal(join(mkdtempSync(join(tmpdir(), 'browser-rehearsal-')), 'rehearsal'), (lab) => {
+    lab.fake.respond({ pathPrefix: '/api/v1/namespaces/default/pods/alpine/exec' }, 403)
+  })
+  server = await demoServerFor(deck, { access: { kubeConfig: null, context: null, server: null, problem: 'no kubeconfig found' }, storeDir: mkdtempSync(join(tmpdir(), 'browser-runs-empty-')), recordingDir })
+  const slideOf = async (file: string) => (await readDeck(repoRoot, entry)).find((s) => s.file === file)!.no
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  const errors = watchErrors(page)
+  const offlineLabel = /^cluster not connected — showing the run recorded at \d\d:\d\d$/
+
+  await openDemoSlide(page, 'demo-dev1', 'dev1-get-all')
+  const getAll = liveRun(page, 'dev1-get-all')
+  await getAll.getByTestId('output').getByText('deployment.apps/details-v1').first().waitFor()
+  assert.match(await getAll.getByTestId('label').innerText(), offlineLabel)
+  assert.match(await getAll.getByTestId('command').innerText(), /\$ kubectl get all -n dev1/)
+  assert.match(await liveRun(page, 'probe-ratings-productpage').getByTestId('label').innerText(), offlineLabel)
+  await liveRun(page, 'probe-ratings-productpage').getByTestId('output').getByText('<title>Simple Bookstore App</title>').waitFor()
+
+  // the step the rehearsal could not run: its recorded failure, with its time, and why — never called a replay
+  await page.goto(`${deck.deckUrl}/${await slideOf('pages/62-demo-namespaces.md')}`)
+  const forbidden = liveRun(page, 'probe-alpine-default-productpage')
+  await forbidden.getByTestId('error').waitFor({ timeout: 60_000 })
+  assert.match(await forbidden.getByTestId('label').innerText(), /^last run failed \(\d\d:\d\d\)$/)
+  assert.match(await forbidden.getByTestId('error').innerText(), /forbidden/)
+  assert.match(await liveRun(page, 'probe-alpine-dev1-productpage').getByTestId('label').innerText(), offlineLabel)
+
+  // a matrix, from the recording too
+  await page.goto(`${deck.deckUrl}/${await slideOf('pages/64-demo-matrix.md')}`)
+  const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix-step-0"]').first()
+  await matrix.locator('[data-cell="ratings|productpage"][data-observed="allowed"]').waitFor({ timeout: 60_000 })
+  assert.match(await matrix.getByTestId('label').innerText(), offlineLabel)
+  assert.deepEqual(errors, [])
+  await page.close()
 })

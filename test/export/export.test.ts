@@ -1,11 +1,14 @@
-// `npm run export` end to end: record a real run (against the fake API server) into a run store, export the
-// deck from it, and read the PDF back: the recorded output is on the page, labelled as a replay.
+// `npm run export` end to end, drawn from a rehearsal's recording and the run folder together: `npm run demo:rehearse`
+// against the fake lab (the fake API server with the whole lab) records every step; later, two live runs go to the
+// run folder. The PDF is read back: the newer run of each step is drawn (the two live ones, the recording for the
+// rest), each with its time, no page says "no recorded run", and a failed recorded run says "last run failed (time)".
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { recordRehearsal } from '../fakeLab/recording.ts'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube } from '../fakeKube/server.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
@@ -22,8 +25,13 @@ const runs = join(work, 'runs')
 const out = join(work, 'out')
 let fake: FakeKube
 let pdfText = ''
+let exportLog = ''
 
 before(async () => {
+  // yesterday: the dress rehearsal, every step
+  const { report, recordingDir } = await recordRehearsal(join(work, 'rehearsal'))
+  assert.equal(report.ready, true, report.verdict)
+  // today: two steps run live (on another fake cluster, so their output tells them apart)
   fake = await startFakeKube({ objects: labObjects() })
   fake.onExec(() => ({ steps: [{ stdout: '<title>Simple Bookstore App</title>\n' }], exitCode: 0 }))
   // Calico's flow logs of a probe the staged default deny would drop (test/support/flowLab.ts)
@@ -49,7 +57,11 @@ before(async () => {
   await fake.close()
 
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'export.ts'), '--runs', runs, '--out', out, '--entry', entry], { cwd: repoRoot, stdio: 'inherit' })
+    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'export.ts'), '--runs', runs, '--recording', recordingDir, '--out', out, '--entry', entry], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] })
+    child.stdout.on('data', (d: Buffer) => {
+      exportLog += d.toString()
+      process.stdout.write(d)
+    })
     child.on('exit', (c) => resolve(c ?? 1))
   })
   assert.equal(code, 0, 'npm run export exits 0')
@@ -57,13 +69,25 @@ before(async () => {
 })
 after(() => fake?.close())
 
-test('the PDF carries the recorded output of both actions, labelled as a replay', () => {
+test('the PDF carries the newer run of each step: the two live ones from the run folder, the rest from the recording, each with its time', () => {
+  assert.match(exportLog, /the recording .*recording \(the newer run of each step\)/)
   assert.match(pdfText, /<title>Simple Bookstore App<\/title>/)
-  assert.match(pdfText, /control\s+Ready\s+control-plane/)
-  assert.match(pdfText, /replay of /)
   assert.match(pdfText, /\$ kubectl get nodes -o wide/)
-  const lab = pdfText.split('\f').find((p) => p.includes('$ kubectl get nodes -o wide')) ?? ''
-  assert.doesNotMatch(lab, /not run yet/, 'the recorded action is drawn from the store, not as never run')
+  const pages = pdfText.split('\f')
+  const nodes = pages.filter((p) => p.includes('$ kubectl get nodes -o wide'))
+  assert.ok(nodes.length >= 1)
+  for (const page of nodes) {
+    assert.match(page, /\bcontrol\s+Ready\s+control-plane/, 'the live run, newer than the rehearsal’s')
+    assert.doesNotMatch(page, /calico-lab-control-plane\s+Ready\s+control-plane/, 'not the rehearsal’s older run')
+  }
+  assert.match(pages.find((p) => p.includes('$ kubectl get all -n dev1')) ?? '', /deployment\.apps\/details-v1/, 'a step only the recording has')
+  assert.match(pdfText, /recorded at \d\d:\d\d/)
+  assert.doesNotMatch(pdfText, /replay of /)
+  assert.deepEqual(pages.flatMap((p, i) => (/no recorded run/.test(p) ? [i + 1] : [])), [], 'pages that say "no recorded run"')
+  assert.deepEqual(pages.flatMap((p, i) => (/not run yet/.test(p) ? [i + 1] : [])), [], 'pages with a component never run')
+  // the probes that policies deny end non-zero: their recorded runs say so, with their time — never "replay"
+  assert.match(pages.find((p) => p.includes('the same probes, after the policies')) ?? '', /last run failed \(\d\d:\d\d\)/)
+  assert.match(pages.find((p) => p.includes('Step 3 · details accepts productpage')) ?? '', /45 probes · [\d.]+ s · 0 mismatches/, 'a policy step’s slide draws the matrix its apply re-ran')
 })
 
 test('the PDF draws the recorded flow records: who, Calico\'s verdict, what the staged policy would do', () => {

@@ -51,16 +51,18 @@ test('npm start prints the deck URL and the context, and one SIGINT stops both s
 test('npm start refuses an unknown option, names it and the usage, and starts nothing', () => {
   const run = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'start.ts'), '--prot', '3031'], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 })
   assert.equal(run.status, 2)
-  assert.equal(run.stderr, 'npm start: unknown option --prot\nusage: npm start -- [--port 3030] [--context NAME]\n')
+  assert.equal(run.stderr, 'npm start: unknown option --prot\nusage: npm start -- [--port 3030] [--context NAME] [--recording DIR | --no-recording]\n')
   assert.equal(run.stdout, '', 'no demo server, no Slidev')
 })
 
-test('npm start refuses a port that is not a port, and a stray argument', () => {
+test('npm start refuses a port that is not a port, a stray argument, a recording that is not there', () => {
   for (const [args, message] of [
     [['--port', '30x0'], /--port must be a port number \(1–65535\), not "30x0"/],
     [['--port', '70000'], /--port must be a port number/],
     [['3031'], /unexpected argument "3031"/],
     [['--context'], /--context <value>' argument missing/],
+    [['--recording', join(repoRoot, 'no-such-recording')], /no recording at .*no-such-recording \(npm run demo:rehearse writes one to rehearsal\/recording\/\)/],
+    [['--recording', repoRoot, '--no-recording'], /--recording and --no-recording contradict each other/],
   ] as const) {
     const run = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'start.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 })
     assert.equal(run.status, 2, args.join(' '))

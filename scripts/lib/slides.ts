@@ -1,0 +1,106 @@
+// The deck as the demo tools read it: its slides in order (Slidev's own parser, `src:` imports resolved), which catalog
+// actions each slide shows, and the time its speaker note plans for it (`[120 s]`). The rehearsal runs the steps in this
+// order and weighs their time against these plans; the deck tests check the same ids — one reader for both.
+import { join, relative } from 'node:path'
+import { load } from '@slidev/parser/fs'
+import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
+import { REPO_ROOT } from '../../demo-server/src/manifests.ts'
+
+/** The components that name the catalog, and the attribute each names it by. */
+export type ActionComponent = 'LiveRun' | 'ProbeMatrix' | 'PolicyStep' | 'FlowLog'
+
+export interface ActionUse {
+  component: ActionComponent
+  attribute: string
+  /** the id as written on the slide (a policy step's id for <PolicyStep>) */
+  id: string
+  /** the catalog action the component runs: a policy step counts as its apply action (undefined: names no step) */
+  action: string | undefined
+}
+
+export interface DeckSlide {
+  /** 1-based, as Slidev numbers slides (the URL /N) */
+  no: number
+  /** the file the slide comes from, relative to the repository (pages/61-demo-dev1.md) */
+  file: string
+  title: string
+  /** seconds the speaker note plans for the slide (the sum of its `[N s]` marks); undefined when it plans none */
+  seconds: number | undefined
+  /** part of the live demo (its page is a `-demo-` page), not of the talk before it */
+  demo: boolean
+  /** hidden or disabled: not shown, not exported */
+  hidden: boolean
+  /** the catalog actions the slide shows, in the order they appear on it */
+  uses: ActionUse[]
+  /** the slide's markdown (before the preparser), for checks on what it says */
+  content: string
+}
+
+/** The assessment's demo: 30 minutes. */
+export const DEMO_BUDGET_SECONDS = 30 * 60
+
+const TAG = /<(LiveRun|ProbeMatrix|PolicyStep|FlowLog)\b([^>]*)>/g
+const attribute = (attrs: string, name: string): string | undefined => new RegExp(`\\b${name}="([^"]*)"`).exec(attrs)?.[1]
+const PLANNED = /\[(\d+)\s?s\]/g
+
+/**
+ * Every `<LiveRun action="…">`, `<ProbeMatrix action="…">`, `<FlowLog action="…">` and `<PolicyStep step="…">` of a
+ * markdown text, in order. `<PolicyStep … flows="id">` draws a `<FlowLog action="id">` above its Apply button: the
+ * flow log counts first (it watches while the step is applied).
+ */
+export function actionUses(text: string): ActionUse[] {
+  return [...text.matchAll(TAG)].flatMap((m): ActionUse[] => {
+    const component = m[1] as ActionComponent
+    const attrs = m[2]!
+    if (component === 'PolicyStep') {
+      const step = attribute(attrs, 'step')
+      const flows = attribute(attrs, 'flows')
+      return [
+        ...(flows !== undefined ? [{ component: 'FlowLog' as const, attribute: 'action', id: flows, action: flows }] : []),
+        ...(step !== undefined ? [{ component, attribute: 'step', id: step, action: policyStep(step)?.apply }] : []),
+      ]
+    }
+    const id = attribute(attrs, 'action')
+    return id === undefined ? [] : [{ component, attribute: 'action', id, action: id }]
+  })
+}
+
+/** Seconds a speaker note plans (`[70 s]` marks, summed); undefined when it has none. */
+export function plannedSeconds(note: string | undefined): number | undefined {
+  const marks = [...(note ?? '').matchAll(PLANNED)].map((m) => Number(m[1]))
+  return marks.length > 0 ? marks.reduce((a, b) => a + b, 0) : undefined
+}
+
+/** The deck's slides in order, read by Slidev's parser from `entry` (relative to `root`). */
+export async function readDeck(root: string = REPO_ROOT, entry = 'slides.md'): Promise<DeckSlide[]> {
+  const data = await load(root, join(root, entry))
+  return data.slides.map((slide) => {
+    const file = relative(root, slide.source?.filepath ?? join(root, entry))
+    const frontmatter = (slide.frontmatter ?? {}) as { hide?: unknown; disabled?: unknown }
+    return {
+      no: slide.index + 1,
+      file,
+      title: (slide.title ?? '').replace(/<[^>]+>/g, '').trim(),
+      seconds: plannedSeconds(slide.note),
+      demo: /(^|\/)[^/]*-demo-[^/]*$/.test(file),
+      hidden: Boolean(frontmatter.hide || frontmatter.disabled),
+      uses: actionUses(slide.content),
+      content: slide.content,
+    }
+  })
+}
+
+/** The actions the shown slides run, in slide order, each once (its first slide); unknown policy steps left out. */
+export function actionOrder(slides: readonly DeckSlide[]): Array<{ action: string; slide: DeckSlide }> {
+  const seen = new Set<string>()
+  const out: Array<{ action: string; slide: DeckSlide }> = []
+  for (const slide of slides) {
+    if (slide.hidden) continue
+    for (const use of slide.uses) {
+      if (!use.action || seen.has(use.action)) continue
+      seen.add(use.action)
+      out.push({ action: use.action, slide })
+    }
+  }
+  return out
+}
