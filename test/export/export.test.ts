@@ -105,14 +105,15 @@ test('the PDF draws the recorded flow records: who, Calico\'s verdict, what the 
   assert.match(page, /2 records · 2 a staged policy would change/)
 })
 
-test('the staged step draws the rehearsal\'s watch — stopped once its slide\'s steps had ended — as a recording, with what the staged deny would drop', () => {
+test('the staged step draws the rehearsal\'s watch — stopped once its slide\'s steps had ended — as a recording, beside its matrix', () => {
   const staged = policySteps[0]!
   const page = pdfText.split('\f').find((p) => p.includes(staged.file)) ?? ''
-  assert.match(page, /Calico's flow logs for dev1, live/)
-  assert.match(page, /recorded at \d\d:\d\d on fake-calico-lab \(not a cluster\)/)
+  // compact under the policy: no title, the command says what it is; the newest records, the rest counted
+  assert.match(page, /\$ kubectl port-forward -n calico-system service\/whisker/)
+  assert.match(page, /\d+ older records left out/)
+  assert.equal(page.match(/recorded at \d\d:\d\d on fake-calico-lab \(not a cluster\)/g)?.length, 3, 'the step, its matrix and its watch: each labelled a recording')
   assert.doesNotMatch(page, /last run (cancelled|failed)/)
-  assert.match(page, /\d+ records · \d+ a staged policy would change/)
-  assert.match(page, /staged: would deny — tier default › end of tier \(selected by staged dev1\/default-deny\) › Deny/)
+  assert.match(page, /45 probes · [\d.]+ s · 0 mismatches/)
 })
 
 test('the PPTX exists and carries speaker notes', () => {
