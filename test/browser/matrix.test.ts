@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, Locator } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube } from '../fakeKube/server.ts'
 import type { DemoServer } from '../../demo-server/src/server.ts'
@@ -88,17 +88,16 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
 
   // live: the cells fill as probes finish (fast allowed ones first, denied ones after their timeout)
   await matrix.getByTestId('run').click()
-  await matrix.locator('td[data-cell="productpage|reviews"][data-state="match"]').waitFor({ timeout: 15_000 })
-  const pendingMidway = await count(matrix.locator('td[data-state="pending"]'))
-  assert.ok(pendingMidway > 0, 'some cells are still being probed while others are filled')
-  assert.match(await matrix.getByTestId('progress').innerText(), /^\d+\/45 probed$/)
+  // each moment is read in one go inside the page: on a busy machine the run moves on between two round trips
+  const midway = await snapshotWhen(page, DETAILS.matrix, 'td[data-cell="productpage|reviews"][data-state="match"]')
+  assert.ok(midway.pending > 0, 'some cells are still being probed while others are filled')
+  assert.match(midway.progress, /^\d+\/45 probed$/)
   // the disagreeing cell is probed again after a wait, and the slide says so meanwhile
-  await matrix.locator('td[data-cell="alpine-default|ratings"][data-state="settling"]').waitFor({ timeout: 15_000 })
-  assert.equal(await matrix.getAttribute('data-settling'), 'true')
-  assert.match(await matrix.getByTestId('progress').innerText(), /^settling: 1 cell probed again \(round \d, after \d s\)$/)
-  const settlingCell = matrix.locator('td[data-cell="alpine-default|ratings"]')
-  assert.equal(await settlingCell.getAttribute('data-calico'), '', 'Calico is read after settling, not before')
-  assert.equal(await settlingCell.locator('.pm-ne').innerText(), '◌')
+  const settling = await snapshotWhen(page, DETAILS.matrix, 'td[data-cell="alpine-default|ratings"][data-state="settling"]')
+  assert.equal(settling.settling, 'true')
+  assert.match(settling.progress, /^settling: 1 cell probed again \(round \d, after \d s\)$/)
+  assert.equal(settling.calico, '', 'Calico is read after settling, not before')
+  assert.equal(settling.mark, '◌')
   // settled (it never comes to agree here), then Calico's flow logs are waited for, once
   await matrix.getByTestId('progress').getByText(/^45 probed · waiting for flow logs \(\d+\/45\)$/).waitFor({ timeout: 20_000 })
   assert.equal(await matrix.getAttribute('data-settling'), 'false')
@@ -172,3 +171,20 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   assert.deepEqual(errors, [])
   await page.close()
 })
+
+/** The matrix as it is the moment `cell` (a selector inside it) first matches, read in one go inside the page. */
+async function snapshotWhen(page: Page, action: string, cell: string) {
+  const handle = await page.waitForFunction(({ action, cell }) => {
+    const matrix = Array.from(document.querySelectorAll(`.slidev-page .probe-matrix[data-action="${action}"]`) as NodeListOf<HTMLElement>).find((m) => m.offsetParent !== null)
+    const hit = matrix?.querySelector(cell) as HTMLElement | null | undefined
+    if (!matrix || !hit) return null
+    return {
+      pending: matrix.querySelectorAll('td[data-state="pending"]').length,
+      progress: (matrix.querySelector('[data-testid="progress"]') as HTMLElement | null)?.innerText ?? '',
+      settling: matrix.getAttribute('data-settling'),
+      calico: hit.getAttribute('data-calico'),
+      mark: (hit.querySelector('.pm-ne') as HTMLElement | null)?.innerText ?? '',
+    }
+  }, { action, cell }, { timeout: 15_000, polling: 'raf' })
+  return (await handle.jsonValue())!
+}
