@@ -30,6 +30,8 @@ export interface DeckSlide {
   demo: boolean
   /** a backup slide for questions (its page is a `-backup-` page): reached by its route, outside both parts' time */
   backup: boolean
+  /** after both parts (a `9x-` page: the questions, the closing slide): outside both parts' time */
+  after: boolean
   /** hidden or disabled: not shown, not exported */
   hidden: boolean
   /** the catalog actions the slide shows, in the order they appear on it */
@@ -104,6 +106,21 @@ export function spokenWords(note: string | undefined): number {
   return spokenText(note).split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length
 }
 
+/**
+ * The code files a slide includes with Slidev's `<<< @/snippets/x.yaml` line (optionally `#region`, a language, `{meta}`),
+ * as paths relative to the repository (`@/` is the repository root). The pattern is Slidev 52's own (its snippet
+ * transform), so what this finds is what Slidev includes.
+ */
+export function snippetIncludes(text: string): string[] {
+  return [...text.matchAll(/^<<<[ \t]*(\S.*?)(#[\w-]+)?[ \t]*(?:[ \t](\S+?))?[ \t]*(\{.*)?$/gm)].map((m) => m[1]!.replace(/^@\//, ''))
+}
+
+/** A note's checkpoint in seconds (`⏱ 4:10` → 250): where its part's clock stands when the slide ends; undefined without one. */
+export function checkpointSeconds(note: string | undefined): number | undefined {
+  const m = /⏱\s*(\d+):(\d{2})/.exec(note ?? '')
+  return m ? Number(m[1]) * 60 + Number(m[2]) : undefined
+}
+
 /** Seconds a speaker note plans (`[70 s]` marks, summed); undefined when it has none. */
 export function plannedSeconds(note: string | undefined): number | undefined {
   const marks = [...(note ?? '').matchAll(PLANNED)].map((m) => Number(m[1]))
@@ -123,6 +140,7 @@ export async function readDeck(root: string = REPO_ROOT, entry = 'slides.md'): P
       seconds: plannedSeconds(slide.note),
       demo: /(^|\/)[^/]*-demo-[^/]*$/.test(file),
       backup: /(^|\/)[^/]*-backup-[^/]*$/.test(file),
+      after: /(^|\/)9\d-[^/]*$/.test(file),
       hidden: Boolean(frontmatter.hide || frontmatter.disabled),
       uses: actionUses(slide.content),
       content: slide.content,

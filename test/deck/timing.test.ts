@@ -3,11 +3,11 @@
 // the rehearsal (scripts/lib/slides.ts), so the plan the rehearsal measures is the plan checked here.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { plannedSeconds, readDeck, spokenText, spokenWords, TIME_LIMITS } from '../../scripts/lib/slides.ts'
+import { checkpointSeconds, plannedSeconds, readDeck, spokenText, spokenWords, TIME_LIMITS } from '../../scripts/lib/slides.ts'
 import type { DeckSlide } from '../../scripts/lib/slides.ts'
 
 const slides = (await readDeck()).filter((s) => !s.hidden)
-const partOf = (s: DeckSlide) => (s.backup ? 'backup' : s.demo ? 'demo' : 'presentation')
+const partOf = (s: DeckSlide) => (s.backup ? 'backup' : s.demo ? 'demo' : s.after ? 'after' : 'presentation')
 
 interface Row { no: number; file: string; part: string; words: number; seconds: number; wpm: number }
 const rows: Row[] = slides.map((s) => {
@@ -15,7 +15,7 @@ const rows: Row[] = slides.map((s) => {
   const seconds = s.seconds ?? 0
   return { no: s.no, file: s.file, part: partOf(s), words, seconds, wpm: seconds > 0 ? Math.round((words * 60) / seconds) : words > 0 ? Infinity : 0 }
 })
-const timed = rows.filter((r) => r.part !== 'backup')
+const timed = rows.filter((r) => r.part === 'presentation' || r.part === 'demo')
 const total = (part: string, key: 'words' | 'seconds') => timed.filter((r) => r.part === part).reduce((sum, r) => sum + r[key], 0)
 
 test('the timing table (words, seconds, words a minute per slide; totals per part)', (t) => {
@@ -47,6 +47,27 @@ test('every timed slide cites its sources at the end of its note', () => {
   assert.deepEqual(missing, [])
 })
 
+test('each timed note opens with its plan and checkpoint, the checkpoint being its part\'s clock when the slide ends', () => {
+  const clock = new Map<string, number>()
+  const wrong: string[] = []
+  for (const s of slides.filter((x) => x.seconds !== undefined && (partOf(x) === 'presentation' || partOf(x) === 'demo'))) {
+    const part = partOf(s)
+    const at = (clock.get(part) ?? 0) + s.seconds!
+    clock.set(part, at)
+    const want = `${Math.floor(at / 60)}:${String(at % 60).padStart(2, '0')}`
+    const first = s.note.trim().split('\n')[0]!.trim()
+    if (!/^\[\d+ s\] ⏱ \d+:\d{2}$/.test(first)) wrong.push(`${s.file} (slide ${s.no}): first line "${first.slice(0, 40)}", want "[${s.seconds} s] ⏱ ${want}"`)
+    else if (checkpointSeconds(first) !== at) wrong.push(`${s.file} (slide ${s.no}): ⏱ ${first.split('⏱')[1]!.trim()}, the ${part}'s clock says ${want}`)
+  }
+  assert.deepEqual(wrong, [])
+})
+
+test('each timed note gives 3 to 5 cues, each opening with its cue word in bold', () => {
+  const cues = (note: string) => (note.split(/^\s*Sources?:/m)[0] ?? '').split('\n').filter((l) => /^(\[click(:\d+)?\]\s*)?\*\*/.test(l.trim())).length
+  const off = slides.filter((s) => s.seconds !== undefined && !s.backup).map((s) => ({ s, n: cues(s.note) })).filter(({ n }) => n < 3 || n > 5).map(({ s, n }) => `${s.file} (slide ${s.no}): ${n} cues`)
+  assert.deepEqual(off, [])
+})
+
 test('backup slides stay out of both parts and each has a route to jump to', () => {
   const backups = slides.filter((s) => s.backup)
   assert.ok(backups.length >= 12, `${backups.length} backup slides`)
@@ -61,4 +82,6 @@ test('the counting: sources, planned time, checkpoints, click markers and emphas
   assert.equal(spokenWords(note), 8)
   assert.equal(spokenWords(''), 0)
   assert.equal(spokenWords('[click:3] one two'), 2)
+  assert.equal(checkpointSeconds(note), 250)
+  assert.equal(checkpointSeconds('[40 s] no checkpoint'), undefined)
 })
