@@ -115,12 +115,6 @@ export function snippetIncludes(text: string): string[] {
   return [...text.matchAll(/^<<<[ \t]*(\S.*?)(#[\w-]+)?[ \t]*(?:[ \t](\S+?))?[ \t]*(\{.*)?$/gm)].map((m) => m[1]!.replace(/^@\//, ''))
 }
 
-/** A note's checkpoint in seconds (`⏱ 4:10` → 250): where its part's clock stands when the slide ends; undefined without one. */
-export function checkpointSeconds(note: string | undefined): number | undefined {
-  const m = /⏱\s*(\d+):(\d{2})/.exec(note ?? '')
-  return m ? Number(m[1]) * 60 + Number(m[2]) : undefined
-}
-
 /** Seconds a speaker note plans (`[70 s]` marks, summed); undefined when it has none. */
 export function plannedSeconds(note: string | undefined): number | undefined {
   const marks = [...(note ?? '').matchAll(PLANNED)].map((m) => Number(m[1]))
