@@ -28,16 +28,38 @@ export interface DeckSlide {
   seconds: number | undefined
   /** part of the live demo (its page is a `-demo-` page), not of the talk before it */
   demo: boolean
+  /** a backup slide for questions (its page is a `-backup-` page): reached by its route, outside both parts' time */
+  backup: boolean
+  /** after both parts (a `9x-` page: the questions, the closing slide): outside both parts' time */
+  after: boolean
   /** hidden or disabled: not shown, not exported */
   hidden: boolean
   /** the catalog actions the slide shows, in the order they appear on it */
   uses: ActionUse[]
   /** the slide's markdown (before the preparser), for checks on what it says */
   content: string
+  /** the speaker note as written ('' when the slide has none) */
+  note: string
+  /** the slide's frontmatter (its `routeAlias`, `layout`, …) */
+  frontmatter: Record<string, unknown>
 }
 
 /** The assessment's demo: 30 minutes. */
 export const DEMO_BUDGET_SECONDS = 30 * 60
+/** The assessment's presentation: 15 minutes. */
+export const PRESENTATION_BUDGET_SECONDS = 15 * 60
+
+/**
+ * What the notes may plan, so that the talk can breathe: each part keeps slack for a question or a slow step (the
+ * presentation 60 s of its 900, the demo 120 s of its 1,800), the presentation's notes hold at most 2,100 spoken
+ * words, and no slide asks for more than 160 words a minute (a calm speaking pace; 180 already sounds rushed).
+ */
+export const TIME_LIMITS = {
+  presentationSeconds: PRESENTATION_BUDGET_SECONDS - 60,
+  demoSeconds: DEMO_BUDGET_SECONDS - 120,
+  presentationWords: 2100,
+  wordsPerMinute: 160,
+} as const
 
 const TAG = /<(LiveRun|ProbeMatrix|PolicyStep|FlowLog)\b([^>]*)>/g
 const attribute = (attrs: string, name: string): string | undefined => new RegExp(`\\b${name}="([^"]*)"`).exec(attrs)?.[1]
@@ -65,6 +87,34 @@ export function actionUses(text: string): ActionUse[] {
   })
 }
 
+/** A note's time checkpoint: `⏱ 4:10` (where the part's clock should be when the slide ends). */
+const CHECKPOINT = /⏱\s*\d+:\d{2}/g
+/** Slidev's click markers in a note: `[click]`, `[click:3]`. */
+const CLICK_MARK = /\[click(?::\d+)?\]/g
+
+/**
+ * What the presenter says on a slide: the note before its `Sources:` (read, never spoken), without the planned time,
+ * the checkpoint, the click markers and markdown emphasis.
+ */
+export function spokenText(note: string | undefined): string {
+  const body = (note ?? '').split(/^\s*Sources?:/m)[0] ?? ''
+  return body.replace(PLANNED, ' ').replace(CHECKPOINT, ' ').replace(CLICK_MARK, ' ').replace(/[*_`]/g, '')
+}
+
+/** Words the presenter says on a slide: tokens of the spoken text with a letter or a digit in them. */
+export function spokenWords(note: string | undefined): number {
+  return spokenText(note).split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length
+}
+
+/**
+ * The code files a slide includes with Slidev's `<<< @/snippets/x.yaml` line (optionally `#region`, a language, `{meta}`),
+ * as paths relative to the repository (`@/` is the repository root). The pattern is Slidev 52's own (its snippet
+ * transform), so what this finds is what Slidev includes.
+ */
+export function snippetIncludes(text: string): string[] {
+  return [...text.matchAll(/^<<<[ \t]*(\S.*?)(#[\w-]+)?[ \t]*(?:[ \t](\S+?))?[ \t]*(\{.*)?$/gm)].map((m) => m[1]!.replace(/^@\//, ''))
+}
+
 /** Seconds a speaker note plans (`[70 s]` marks, summed); undefined when it has none. */
 export function plannedSeconds(note: string | undefined): number | undefined {
   const marks = [...(note ?? '').matchAll(PLANNED)].map((m) => Number(m[1]))
@@ -76,16 +126,20 @@ export async function readDeck(root: string = REPO_ROOT, entry = 'slides.md'): P
   const data = await load(root, join(root, entry))
   return data.slides.map((slide) => {
     const file = relative(root, slide.source?.filepath ?? join(root, entry))
-    const frontmatter = (slide.frontmatter ?? {}) as { hide?: unknown; disabled?: unknown }
+    const frontmatter = (slide.frontmatter ?? {}) as Record<string, unknown> & { hide?: unknown; disabled?: unknown }
     return {
       no: slide.index + 1,
       file,
       title: (slide.title ?? '').replace(/<[^>]+>/g, '').trim(),
       seconds: plannedSeconds(slide.note),
       demo: /(^|\/)[^/]*-demo-[^/]*$/.test(file),
+      backup: /(^|\/)[^/]*-backup-[^/]*$/.test(file),
+      after: /(^|\/)9\d-[^/]*$/.test(file),
       hidden: Boolean(frontmatter.hide || frontmatter.disabled),
       uses: actionUses(slide.content),
       content: slide.content,
+      note: slide.note ?? '',
+      frontmatter,
     }
   })
 }

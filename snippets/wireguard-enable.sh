@@ -1,0 +1,3 @@
+kubectl patch felixconfiguration default \
+  --type=merge \
+  -p '{"spec":{"wireguardEnabled":true}}'
