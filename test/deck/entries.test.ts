@@ -14,40 +14,42 @@ import { REPO_ROOT } from '../../demo-server/src/manifests.ts'
 const demoFirst = await readDeck(REPO_ROOT, DECK_ENTRIES.demoFirst)
 const talkFirst = await readDeck(REPO_ROOT, DECK_ENTRIES.talkFirst)
 const key = (s: DeckSlide) => `${s.file} · ${s.title}`
-const partOf = (s: DeckSlide) => (s.demo ? 'demo' : s.backup ? 'backup' : 'other')
+/** The parts, as both entries import them (a divider or a new slide is added to a part there). */
+const demoPart = (await readDeck(REPO_ROOT, 'pages/parts/demo.md')).map(key)
+const talkPart = (await readDeck(REPO_ROOT, 'pages/parts/presentation.md')).map(key)
 
-/** Where each part's slides sit in a deck: [first index, last index], and whether they are contiguous. */
-function span(slides: DeckSlide[], part: (s: DeckSlide) => boolean): { first: number; last: number; count: number } {
-  const at = slides.flatMap((s, i) => (part(s) ? [i] : []))
-  return { first: at[0] ?? -1, last: at.at(-1) ?? -1, count: at.length }
+/** Where `part` sits in `deck`: its index, checked to be one unbroken block. */
+function blockAt(deck: string[], part: string[], name: string): number {
+  const at = deck.indexOf(part[0]!)
+  assert.ok(at >= 0, `${name} is in the deck`)
+  assert.deepEqual(deck.slice(at, at + part.length), part, `${name} is one block, in its own order`)
+  return at
 }
-/** The presentation: the talk's slides after the cover and the agenda, before the questions. */
-const isPresentation = (s: DeckSlide) => !s.demo && !s.backup && /^pages\/0[1-6]-/.test(s.file) && !/^(Kubernetes \+ Calico|Agenda)/.test(s.title)
 
-test('slides.md: the cover and agenda, then the whole demo, then the presentation (the assessment’s order)', () => {
-  const demo = span(demoFirst, (s) => s.demo)
-  const talk = span(demoFirst, isPresentation)
-  assert.ok(demo.count > 10 && talk.count > 10, `${demo.count} demo slides, ${talk.count} presentation slides`)
-  assert.equal(demo.last - demo.first + 1, demo.count, 'the demo slides are one block')
-  assert.equal(talk.last - talk.first + 1, talk.count, 'the presentation slides are one block')
-  assert.deepEqual(demoFirst.slice(0, demo.first).map((s) => s.title), ['Kubernetes + Calico, end to end', 'Agenda'], 'only the cover and the agenda before the demo')
-  assert.ok(demo.last < talk.first, 'the demo before the presentation')
+test('the parts: every demo slide in the demo part, none in the presentation', () => {
+  assert.ok(demoPart.length > 10 && talkPart.length > 10, `${demoPart.length} demo slides, ${talkPart.length} presentation slides`)
+  const demoSlides = demoFirst.filter((s) => s.demo).map(key)
+  assert.deepEqual(demoSlides.filter((k) => !demoPart.includes(k)), [], 'a demo page outside pages/parts/demo.md')
+  assert.deepEqual(talkPart.filter((k) => demoSlides.includes(k)), [], 'a demo page in pages/parts/presentation.md')
+})
+
+test('slides.md: the cover and agenda, then the demo, then the presentation (the assessment’s order)', () => {
+  const deck = demoFirst.map(key)
+  const demo = blockAt(deck, demoPart, 'the demo')
+  const talk = blockAt(deck, talkPart, 'the presentation')
+  assert.deepEqual(demoFirst.slice(0, demo).map((s) => s.file), ['pages/01-intro.md', 'pages/01-intro.md'], 'only the cover and the agenda before the demo')
+  assert.equal(talk, demo + demoPart.length, 'the presentation right after the demo')
 })
 
 test('slides-talk-first.md: the same slides with the two parts swapped, and the same headmatter', async () => {
-  const demo = span(talkFirst, (s) => s.demo)
-  const talk = span(talkFirst, isPresentation)
-  assert.ok(talk.last < demo.first, 'the presentation before the demo')
-  const swapped = [...demoFirst]
-  const d = span(demoFirst, (s) => s.demo)
-  const t = span(demoFirst, isPresentation)
-  const demoBlock = swapped.slice(d.first, d.last + 1)
-  const talkBlock = swapped.slice(t.first, t.last + 1)
-  assert.equal(d.last + 1, t.first, 'in slides.md the presentation follows the demo directly')
-  swapped.splice(d.first, demoBlock.length + talkBlock.length, ...talkBlock, ...demoBlock)
-  assert.deepEqual(talkFirst.map(key), swapped.map(key))
-  assert.deepEqual(talkFirst.map(partOf), swapped.map(partOf))
-  assert.deepEqual(talkFirst.map((s) => s.note), swapped.map((s) => s.note), 'the same notes')
+  const deck = talkFirst.map(key)
+  const talk = blockAt(deck, talkPart, 'the presentation')
+  const demo = blockAt(deck, demoPart, 'the demo')
+  assert.equal(demo, talk + talkPart.length, 'the demo right after the presentation')
+  const swapped = demoFirst.map(key)
+  swapped.splice(swapped.indexOf(demoPart[0]!), demoPart.length + talkPart.length, ...talkPart, ...demoPart)
+  assert.deepEqual(deck, swapped, 'everything else in the same place')
+  assert.deepEqual(talkFirst.map((s) => s.note).sort(), demoFirst.map((s) => s.note).sort(), 'the same notes')
   const [a, b] = await Promise.all([load(REPO_ROOT, join(REPO_ROOT, DECK_ENTRIES.demoFirst)), load(REPO_ROOT, join(REPO_ROOT, DECK_ENTRIES.talkFirst))])
   assert.deepEqual(b.headmatter, a.headmatter, 'one headmatter: theme, fonts, colours and timer the same in both orders')
 })
