@@ -1,17 +1,19 @@
 // `npm run export`: the deck as PDF and PPTX (speaker notes included), every live component drawn from the
 // run store's last recorded run. The demo server runs replay-only here: no cluster, nothing executes.
-//   npm run export -- [--out exports] [--formats pdf,pptx] [--entry slides.md] [--runs .runs] [--executable-path PATH]
-//                     [--recording DIR | --no-recording]
+//   npm run export -- [--out exports] [--formats pdf,pptx] [--talk-first | --entry slides.md] [--runs .runs]
+//                     [--executable-path PATH] [--recording DIR | --no-recording]
+// The deck in the default order (slides.md: the demo first); --talk-first or DECK_ENTRY as for `npm start`.
 // The runs come from `.runs/` and the rehearsal's recording (rehearsal/recording/ when it exists), the newer run of
 // each step winning (the run store's preferNewer).
 // One Slidev (Vite) server renders every format, one after the other, each through Slidev's own exporter: the deck is
 // compiled once instead of once per `slidev export` process. (Exporting the formats side by side was slower on a
 // 2-core machine: both browsers and Vite fight for the same cores.) The demo server and Slidev start together.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, recordingDirOption, recordingOptions, repoRoot, useCompileCache } from '../demo-server/src/launch.ts'
 import { MissingBrowserError, requireBrowser } from './lib/browser.ts'
+import { deckEntryOption } from './lib/deckEntry.ts'
 import { injectPreparserExtensionLoader } from '@slidev/parser/fs'
 import preparser from '../setup/preparser.ts'
 
@@ -21,8 +23,8 @@ type Format = (typeof FORMATS)[number]
 const command = 'npm run export'
 const { values } = parseCommandLine(
   command,
-  { out: { type: 'string' }, formats: { type: 'string', default: 'pdf,pptx' }, entry: { type: 'string', default: 'slides.md' }, runs: { type: 'string' }, 'executable-path': { type: 'string' }, ...recordingOptions },
-  'npm run export -- [--out exports] [--formats pdf,pptx] [--entry slides.md] [--runs .runs] [--recording DIR | --no-recording] [--executable-path PATH]',
+  { out: { type: 'string' }, formats: { type: 'string', default: 'pdf,pptx' }, entry: { type: 'string' }, 'talk-first': { type: 'boolean', default: false }, runs: { type: 'string' }, 'executable-path': { type: 'string' }, ...recordingOptions },
+  'npm run export -- [--out exports] [--formats pdf,pptx] [--talk-first | --entry slides.md] [--runs .runs] [--recording DIR | --no-recording] [--executable-path PATH]',
 )
 const recordingDir = recordingDirOption(command, values)
 const formats = values.formats.split(',').map((f) => f.trim())
@@ -42,11 +44,7 @@ try {
 }
 
 const outDir = resolve(values.out ?? join(repoRoot, 'exports'))
-const entry = resolve(repoRoot, values.entry)
-if (!existsSync(entry)) {
-  console.error(`${command}: no deck at ${entry}`)
-  process.exit(2)
-}
+const entry = resolve(repoRoot, deckEntryOption(command, { talkFirst: values['talk-first'], entry: values.entry }))
 // The slidev CLI installs the deck's preparser (setup/preparser.ts) before it parses anything (@slidev/cli 52.14.2,
 // dist/cli.mjs `setupPreparser`); this exporter parses in-process, so it installs the same hook, or the export would
 // draw different slides than `npm start`. The deck has no add-ons, so its own preparser is the only one.

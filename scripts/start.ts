@@ -3,19 +3,23 @@
 //   npm start -- --port 3030                 (the deck's port)
 //   npm start -- --recording DIR             (the recording replayed beside .runs/; default rehearsal/recording/
 //                                             when it exists; --no-recording: none)
+//   npm start -- --talk-first                (the presentation before the demo: slides-talk-first.md; the default,
+//                                             slides.md, runs the demo first as the assessment does; or DECK_ENTRY)
 // The deck starts at once, beside the demo server: the server's port and token are chosen first, so neither waits
 // for the other, and a slow or absent cluster (the health check waits up to its timeout) never delays the slides.
+import { deckEntryOption, deckOrder } from './lib/deckEntry.ts'
 import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, portOption, recordingDirOption, recordingOptions, spawnSlidev, useCompileCache } from '../demo-server/src/launch.ts'
 
 const command = 'npm start'
-const { values } = parseCommandLine(command, { port: { type: 'string' }, context: { type: 'string' }, ...recordingOptions }, 'npm start -- [--port 3030] [--context NAME] [--recording DIR | --no-recording]')
+const { values } = parseCommandLine(command, { port: { type: 'string' }, context: { type: 'string' }, 'talk-first': { type: 'boolean', default: false }, ...recordingOptions }, 'npm start -- [--port 3030] [--context NAME] [--talk-first] [--recording DIR | --no-recording]')
 const deckPort = portOption(command, 'port', values.port, 3030)
 const recordingDir = recordingDirOption(command, values)
+const entry = deckEntryOption(command, { talkFirst: values['talk-first'] })
 useCompileCache()
 const token = newToken()
 const demoPort = await freePort()
 
-const slidev = spawnSlidev(['slides.md', '--port', String(deckPort), ...(process.env.CI ? [] : ['--open', 'false'])], deckEnv({ url: demoServerUrl(demoPort) }, token))
+const slidev = spawnSlidev([entry, '--port', String(deckPort), ...(process.env.CI ? [] : ['--open', 'false'])], deckEnv({ url: demoServerUrl(demoPort) }, token))
 let stopping = false
 let server: Awaited<ReturnType<typeof launchDemoServer>>['server'] | undefined
 async function stop(code: number): Promise<void> {
@@ -40,6 +44,7 @@ try {
   console.log(`cluster      ${health?.message ?? 'unknown'}`)
   console.log(`recording    ${recordingDir ? `${recordingDir} (replayed where it is newer than .runs/)` : '(none)'}`)
   console.log(`deck         http://localhost:${deckPort}/  (presenter: http://localhost:${deckPort}/presenter/)`)
+  console.log(`order        ${entry}: ${deckOrder(entry)}`)
 } catch (error) {
   console.error(`npm start: the demo server did not start: ${(error as Error).message}`)
   await stop(1)

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path'
 import { load } from '@slidev/parser/fs'
 import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
 import { REPO_ROOT } from '../../demo-server/src/manifests.ts'
+import { deckEntry } from './deckEntry.ts'
 
 /** The components that name the catalog, and the attribute each names it by. */
 export type ActionComponent = 'LiveRun' | 'ProbeMatrix' | 'PolicyStep' | 'FlowLog'
@@ -121,8 +122,9 @@ export function plannedSeconds(note: string | undefined): number | undefined {
   return marks.length > 0 ? marks.reduce((a, b) => a + b, 0) : undefined
 }
 
-/** The deck's slides in order, read by Slidev's parser from `entry` (relative to `root`). */
-export async function readDeck(root: string = REPO_ROOT, entry = 'slides.md'): Promise<DeckSlide[]> {
+/** The deck's slides in order, read by Slidev's parser from `entry` (relative to `root`; default: the order chosen by
+ * DECK_ENTRY, else slides.md). */
+export async function readDeck(root: string = REPO_ROOT, entry: string = deckEntry()): Promise<DeckSlide[]> {
   const data = await load(root, join(root, entry))
   return data.slides.map((slide) => {
     const file = relative(root, slide.source?.filepath ?? join(root, entry))

@@ -32,6 +32,7 @@ test('npm start prints the deck URL and the context, and one SIGINT stops both s
     assert.match(out, new RegExp(`deck\\s+http://localhost:${port}/`))
     assert.match(out, /kube context kind-calico-lab → http:\/\/127\.0\.0\.1:\d+/)
     assert.match(out, /cluster\s+live: kind-calico-lab \(v1\.34\.1\)/)
+    assert.match(out, /^order\s+slides\.md: the demo, then the presentation$/m, 'the default order is the assessment’s')
     const demoUrl = /demo server\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]
     assert.ok(demoUrl)
     assert.equal((await fetch(`http://localhost:${port}/`)).status, 200)
@@ -51,7 +52,7 @@ test('npm start prints the deck URL and the context, and one SIGINT stops both s
 test('npm start refuses an unknown option, names it and the usage, and starts nothing', () => {
   const run = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'start.ts'), '--prot', '3031'], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 })
   assert.equal(run.status, 2)
-  assert.equal(run.stderr, 'npm start: unknown option --prot\nusage: npm start -- [--port 3030] [--context NAME] [--recording DIR | --no-recording]\n')
+  assert.equal(run.stderr, 'npm start: unknown option --prot\nusage: npm start -- [--port 3030] [--context NAME] [--talk-first] [--recording DIR | --no-recording]\n')
   assert.equal(run.stdout, '', 'no demo server, no Slidev')
 })
 
