@@ -37,7 +37,7 @@ before(async () => {
   deck = await startDeck({ token: 'matrix-browser-token-0123456789', demoPort: await freePort(), entry })
   // every lab policy but the details step, which the slide's PolicyStep applies; the allowed range's GlobalNetworkSet,
   // by which Calico's flow logs tell host1 from the other range
-  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies(['default-deny', 'productpage', 'reviews', 'ratings', 'outside-range'])] })
+  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies(['default-deny', 'reviews', 'ratings', 'outside-range'])] })
   // denied probes take a while (they wait out their timeout); one cell disagrees with the policies
   fake.onExec(labExecHandler({
     deniedMs: 700,

@@ -34,7 +34,7 @@ const AFTER_APPLY = DETAILS.matrix
 const AFTER_REMOVE = matrixAfterSteps(DETAILS.number - 1)
 
 before(async () => {
-  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny', 'productpage'])] })
+  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny'])] })
   server = await demoServerOnFake(fake, { token, origin, actions: [...matrices, ...policyStepActions] })
 })
 after(async () => {
@@ -54,7 +54,7 @@ async function deck(...subscribe: string[]): Promise<TestDeck> {
 const exitOf = (action: string) => (m: ServerMessage): m is ExitMessage => m.type === 'exit' && m.action === action
 /** Distinct runs of `action` this deck saw start. */
 const runsSeen = (d: TestDeck, action: string) => new Set(d.messages.flatMap((m) => (m.type === 'state' && m.action === action && m.run?.status === 'running' ? [m.run.id] : [])))
-const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.name === 'details')
+const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.name === 'details-from-productpage')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 test('the fake\'s dataplane reads the demo moment by kind and name: the staged default deny is not the enforced one', async () => {
@@ -70,7 +70,7 @@ test('the fake\'s dataplane reads the demo moment by kind and name: the staged d
   const enforced = policyStep('default-deny')!
   assert.equal(await at(['default-deny-staged']), staged.number, 'staged only: the staged moment, everything still open')
   assert.equal(await at(['default-deny-staged', 'default-deny']), enforced.number)
-  assert.equal(await at(['default-deny', 'productpage']), policyStep('productpage')!.number, 'a staged step left out changes no verdict')
+  assert.equal(await at(['default-deny', 'details']), policyStep('details')!.number, 'a staged step left out changes no verdict')
 })
 
 test('the step actions chain to the matrix; the catalog refuses a `then` that names nothing', () => {

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LAB } from '../../demo-server/src/catalog/lab.ts'
-import { POLICY_STEPS } from '../../demo-server/src/catalog/policySteps.ts'
+import { POLICY_STEPS, POLICY_TIERS_FILE } from '../../demo-server/src/catalog/policySteps.ts'
 import type { PolicyStepId } from '../../demo-server/src/catalog/policySteps.ts'
 import { readManifests, REPO_ROOT } from '../../demo-server/src/manifests.ts'
 import { matrixActions } from '../../demo-server/src/catalog/matrices.ts'
@@ -19,7 +19,8 @@ export const REPO = REPO_ROOT
 
 /** The policy resources of the given policy steps (all of them by default), as the fake API server holds them once applied. */
 export function labPolicies(steps: readonly PolicyStepId[] = POLICY_STEPS.map((s) => s.id)): object[] {
-  return readManifests(REPO_ROOT, POLICY_STEPS.filter((s) => steps.includes(s.id)).map((s) => s.file))
+  // the tiers come with the lab: a policy naming a tier that does not exist is refused
+  return readManifests(REPO_ROOT, [POLICY_TIERS_FILE, ...POLICY_STEPS.filter((s) => steps.includes(s.id)).map((s) => s.file)])
 }
 
 /** Cells the lab's least-privilege policies allow (row → column). */
