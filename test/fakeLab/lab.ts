@@ -427,7 +427,7 @@ export async function startFakeLab(options: FakeLabOptions = {}): Promise<FakeLa
     binDir,
     env: (kubeconfig) => ({ ...process.env, KUBECONFIG: kubeconfig, PATH: `${binDir}:${process.env.PATH ?? ''}`, DEMO_LAB: 'kind' }),
     override: (handler) => void (lab.override = handler),
-    policies: () => (fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.namespace === LAB.namespace).map((o) => `${o.kind} ${o.metadata.name}`),
+    policies: () => (fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3' && /NetworkPolicy$/.test(String(o.kind)) && (o.metadata.namespace ?? LAB.namespace) === LAB.namespace).map((o) => `${o.kind} ${o.metadata.name}`),
     whisker,
     async close() {
       clearInterval(controller)

@@ -82,9 +82,9 @@ test('each demo moment has its own offline expectation: nothing denied before th
 // step changes no verdict but its pending one, and those pending denials are exactly what the enforced step closes.
 test('each policy step changes exactly its own cells of the matrix', () => {
   const moments = [stepMatrices[0]!, ...policySteps.map((_, i) => (i + 1 < stepMatrices.length ? stepMatrices[i + 1]! : reachMatrix))].map((a) => offline(a))
-  const verdicts = (r: Reachability, which: 'enforced' | 'pending') => new Map([...r.cells.values()].filter((c) => !c.unprobed).map((c) => {
+  const verdicts = (r: Reachability, which: 'enforced' | 'pending') => new Map<string, string | undefined>([...r.cells.values()].filter((c) => !c.unprobed).map((c) => {
     const expected = c.opinions.expected
-    return [`${c.from}→${c.to}`, which === 'pending' ? (expected?.engine?.pending?.verdict ?? expected?.verdict) : expected?.verdict] as const
+    return [`${c.from}→${c.to}`, which === 'pending' ? (expected?.engine?.pending?.verdict ?? expected?.verdict) : expected?.verdict]
   }))
   const changed = (a: Map<string, unknown>, b: Map<string, unknown>) => [...b.keys()].filter((k) => a.get(k) !== b.get(k)).sort()
   const closedByDeny = changed(verdicts(moments[0]!, 'enforced'), verdicts(moments[2]!, 'enforced'))
