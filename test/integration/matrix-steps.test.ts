@@ -103,7 +103,7 @@ test('two windows click Apply: one apply, then exactly one matrix run, seen by b
   assert.equal(runsSeen(b, AFTER_APPLY).size, 1)
   assert.equal(fake.execRequests.length - execsBefore, 40, 'one matrix worth of pod probes reached the API server')
   const p = readMatrix(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
-  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details'), 'the matrix read the cluster after the apply')
+  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details-from-productpage'), 'the matrix read the cluster after the apply')
 })
 
 test('Remove: the policy goes, and the matrix re-runs without it', async () => {
@@ -114,7 +114,7 @@ test('Remove: the policy goes, and the matrix re-runs without it', async () => {
   const m = await d.waitFor(exitOf(AFTER_REMOVE), 20_000)
   assert.equal(m.status, 'succeeded')
   const p = readMatrix(server.store.get(AFTER_REMOVE).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
-  assert.ok(!p?.header.expected.policies.includes('NetworkPolicy dev1/details'))
+  assert.ok(!p?.header.expected.policies.includes('NetworkPolicy dev1/details-from-productpage'))
 })
 
 test('a matrix already running when the step lands runs once more after it, reading the new policy', async () => {
@@ -130,7 +130,7 @@ test('a matrix already running when the step lands runs once more after it, read
   assert.equal(exits.length, 2, 'the running matrix, then one more')
   assert.equal(runsSeen(d, AFTER_APPLY).size, 2)
   const p = readMatrix(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
-  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details'))
+  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details-from-productpage'))
   await sleep(300)
   assert.equal(runsSeen(d, AFTER_APPLY).size, 2, 'and no third')
 })
