@@ -18,7 +18,7 @@ import type { FakeKube } from '../fakeKube/server.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, platformDenyAtEnd, platformDnsAllow, profile, withQuickFlowLogs } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
-import { colOf, droppedScript, labExecHandler, labPolicies, rowOf } from '../support/matrixLab.ts'
+import { colOf, DNS_ROWS, droppedScript, labExecHandler, labPolicies, rowOf } from '../support/matrixLab.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
 
@@ -33,8 +33,6 @@ let server: DemoServer
 const savedPath = process.env.PATH
 
 const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [platformDenyAtEnd(true)] }
-/** The rows that resolve names once the platform's deny is enforced: the pods that call someone. */
-const CALLERS = ['productpage', 'reviews-v2', 'reviews-v3']
 /** What Calico records for the probes this test looks at, before and after the default deny is enforced (by hand). */
 function recordsOf(row: string, col: string, enforced: boolean): ReturnType<typeof cellRecords> {
   // Felix may file a probe up to 15 s before it (flows/README.md, "Timing"): the staged moment's records take that
@@ -94,7 +92,7 @@ before(async () => {
     const row = rowOf(req)
     const col = colOf(req)
     for (const r of recordsOf(row, col, enforced)) lab.whisker.add(r, Date.now() + 300)
-    return labExecHandler({ deniedMs: 300, allowedMs: 20, policies: false, override: () => (enforced && !(col === 'dns' && CALLERS.includes(row)) ? droppedScript(req, 300) : undefined) })(req)
+    return labExecHandler({ deniedMs: 300, allowedMs: 20, policies: false, override: () => (enforced && !(col === 'dns' && DNS_ROWS.has(row)) ? droppedScript(req, 300) : undefined) })(req)
   })
   server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null }, storeDir: mkdtempSync(join(tmpdir(), 'flows-browser-')), actions })
   browser = await launchBrowser()

@@ -13,12 +13,12 @@ import type { ApplyAction, DeleteAction } from './types.ts'
  * and opens one flow, both ends at once (client egress, server ingress), so each changes the matrix by that flow only.
  */
 export const POLICY_STEPS = [
-  { id: 'default-deny-staged', file: 'manifests/49-policy-platform-default-deny-staged.yaml', title: 'the platform\'s default deny for dev1, staged: previewed, not enforced', clusterScoped: true },
-  { id: 'default-deny', file: 'manifests/50-policy-platform-default-deny.yaml', title: 'the platform\'s default deny for dev1 enforced; DNS only for callers', clusterScoped: true },
+  { id: 'default-deny-staged', file: 'manifests/49-policy-platform-default-deny-staged.yaml', title: 'platform default deny for dev1, staged (not enforced)', clusterScoped: true },
+  { id: 'default-deny', file: 'manifests/50-policy-platform-default-deny.yaml', title: 'platform default deny for dev1; DNS for callers only', clusterScoped: true },
   { id: 'details', file: 'manifests/51-policy-productpage-to-details.yaml', title: 'productpage → details', clusterScoped: false },
   { id: 'reviews', file: 'manifests/52-policy-productpage-to-reviews.yaml', title: 'productpage → reviews', clusterScoped: false },
   { id: 'ratings', file: 'manifests/53-policy-reviews-to-ratings.yaml', title: 'reviews v2/v3 → ratings', clusterScoped: false },
-  { id: 'outside-range', file: 'manifests/54-policy-outside-range.yaml', title: `${LAB.allowedRange} → productpage, no one else`, clusterScoped: false },
+  { id: 'outside-range', file: 'manifests/54-policy-outside-range.yaml', title: `${LAB.allowedRange} → productpage`, clusterScoped: false },
 ] as const
 
 /** The tiers the platform's steps write into (manifests/42): applied with the lab, never by a step. */
