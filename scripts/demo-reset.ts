@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   if (dryRun) {
     for (const step of resetSteps()) {
       console.log(`+ ${shownCommand(step, {}, 'kind')}`)
-      for (const o of readManifests(REPO_ROOT, step.manifests)) console.log(`    ${kubectlName(o)} -n ${o.metadata.namespace}`)
+      for (const o of readManifests(REPO_ROOT, step.manifests)) console.log(`    ${kubectlName(o)}${o.metadata.namespace ? ` -n ${o.metadata.namespace}` : ''}`)
     }
     return
   }

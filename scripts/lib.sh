@@ -211,6 +211,8 @@ apply_lab() {
   run "${KUBECTL[@]}" apply --server-side -f manifests/20-calico-bgp.yaml -f manifests/21-calico-lb-ippool.yaml
   run "${KUBECTL[@]}" apply --server-side -f manifests/30-bookinfo.yaml -f manifests/31-alpine.yaml \
     -f manifests/40-productpage-lb.yaml -f manifests/41-allowed-range-networkset.yaml
+  # The platform's policy tiers and who may edit which (no policy yet: the demo's steps add them).
+  run "${KUBECTL[@]}" apply --server-side -f manifests/42-policy-tiers.yaml -f manifests/43-rbac-dev1-team.yaml
   run "${KUBECTL[@]}" -n dev1 wait --for=condition=Available --timeout=600s deployment --all
   run "${KUBECTL[@]}" -n dev1 wait --for=condition=Ready --timeout=300s pod/alpine
   run "${KUBECTL[@]}" -n default wait --for=condition=Ready --timeout=300s pod/alpine

@@ -119,12 +119,14 @@ export async function collectSnapshot(kc: k8s.KubeConfig, timeoutMs = 5_000, sig
     fetched((api) => api(k8s.CoreV1Api).readNamespacedPod({ namespace: LAB.otherNamespace, name: 'alpine' })),
     fetched((api) => api(k8s.CoreV1Api).readNamespacedService({ namespace: LAB.namespace, name: LAB.lbService })),
     fetched(async (api) => {
-      // a staged step is a step too: its policies are listed as "staged:<name>", the name Felix gives them
-      const names = await Promise.all((['networkpolicies', 'stagednetworkpolicies'] as const).map(async (plural) => {
-        const list = (await api(k8s.CustomObjectsApi).listNamespacedCustomObject({
-          group: 'projectcalico.org', version: 'v3', namespace: LAB.namespace, plural,
-        })) as { items?: { metadata?: { name?: string } }[] }
-        return (list.items ?? []).map((i) => `${plural === 'networkpolicies' ? '' : 'staged:'}${i.metadata?.name ?? ''}`)
+      // a staged step is a step too: its policies are listed as "staged:<name>", the name Felix gives them; the
+      // platform's steps are GlobalNetworkPolicies, outside any namespace
+      const names = await Promise.all(([['networkpolicies', ''], ['stagednetworkpolicies', 'staged:'], ['globalnetworkpolicies', ''], ['stagedglobalnetworkpolicies', 'staged:']] as const).map(async ([plural, prefix]) => {
+        const custom = api(k8s.CustomObjectsApi)
+        const list = (plural.includes('global')
+          ? await custom.listClusterCustomObject({ group: 'projectcalico.org', version: 'v3', plural })
+          : await custom.listNamespacedCustomObject({ group: 'projectcalico.org', version: 'v3', namespace: LAB.namespace, plural })) as { items?: { metadata?: { name?: string } }[] }
+        return (list.items ?? []).map((i) => `${prefix}${i.metadata?.name ?? ''}`)
       }))
       return names.flat()
     }),
@@ -268,7 +270,7 @@ export function evaluate(s: ClusterSnapshot): CheckResult[] {
   // baseline
   if (!s.policies.ok) {
     checks.push(fail('baseline', t.baseline, s.policies.error,
-      'is the Calico API server up? kubectl get tigerastatus apiserver; kubectl get networkpolicies.projectcalico.org -n dev1'))
+      'is the Calico API server up? kubectl get tigerastatus apiserver; kubectl get networkpolicies.projectcalico.org -n dev1; kubectl get globalnetworkpolicies.projectcalico.org'))
   } else {
     const applied = s.policies.value.filter((n) => stepPolicyNames().includes(n.replace(/^staged:/, '').replace(/^default\./, '')))
     if (applied.length === 0) checks.push(pass('baseline', t.baseline, `no step policy in dev1 (${POLICY_STEPS.length} steps ready to apply)`))

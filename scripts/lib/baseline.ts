@@ -1,6 +1,8 @@
-// The open baseline: dev1 with no policy step applied. `npm run demo:reset` and the rehearsal (before it starts and
-// when it ends, Ctrl-C included) restore it the same way: each policy step's own delete action, last step first, run
-// as the demo server runs it (runner/apply.ts); a policy that is not there is fine. Nothing else is touched.
+// The open baseline: no policy step applied — neither dev1's policies nor the platform's (staged or enforced)
+// GlobalNetworkPolicies for dev1. `npm run demo:reset` and the rehearsal (before it starts and when it ends, Ctrl-C
+// included) restore it the same way: each policy step's own delete action, last step first, run as the demo server
+// runs it (runner/apply.ts); a policy that is not there is fine. Nothing else is touched: the platform's tiers and
+// dev1's RBAC (manifests/42, 43) belong to the lab, and with no policy in them they change no verdict.
 import type { KubeConfig } from '@kubernetes/client-node'
 import { policyStepActions } from '../../demo-server/src/catalog/policySteps.ts'
 import type { Action, DeleteAction } from '../../demo-server/src/catalog/types.ts'

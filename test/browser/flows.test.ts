@@ -16,9 +16,9 @@ import type { DemoServer } from '../../demo-server/src/server.ts'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { FakeKube } from '../fakeKube/server.ts'
 import { labObjects } from '../support/labObjects.ts'
-import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile, withQuickFlowLogs } from '../support/flowLab.ts'
+import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, platformDenyAtEnd, platformDnsAllow, profile, withQuickFlowLogs } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
-import { colOf, droppedScript, labExecHandler, rowOf } from '../support/matrixLab.ts'
+import { colOf, DNS_ROWS, droppedScript, labExecHandler, labPolicies, rowOf } from '../support/matrixLab.ts'
 import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
 
@@ -32,7 +32,7 @@ let browser: Browser
 let server: DemoServer
 const savedPath = process.env.PATH
 
-const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [denyAtEnd('default-deny', 'StagedNetworkPolicy')] }
+const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [platformDenyAtEnd(true)] }
 /** What Calico records for the probes this test looks at, before and after the default deny is enforced (by hand). */
 function recordsOf(row: string, col: string, enforced: boolean): ReturnType<typeof cellRecords> {
   // Felix may file a probe up to 15 s before it (flows/README.md, "Timing"): the staged moment's records take that
@@ -44,17 +44,16 @@ function recordsOf(row: string, col: string, enforced: boolean): ReturnType<type
     if (cell === 'alpine-default|productpage') return cellRecords(row, col, at, { src: { action: 'Allow', enforced: [profile('default')], pending: [profile('default')] }, dst: wouldDeny })
     if (cell === 'productpage|dns') {
       return cellRecords(row, col, at, {
-        src: { action: 'Allow', enforced: [profile('dev1')], pending: [hit('StagedNetworkPolicy', 'default-deny', { namespace: 'dev1', action: 'Allow', rule: 0, index: 1 })] },
+        src: { action: 'Allow', enforced: [profile('dev1')], pending: [platformDnsAllow(true)] },
         dst: { action: 'Allow', enforced: [profile('kube-system')], pending: [profile('kube-system')] },
       })
     }
     return []
   }
-  if (cell === 'productpage|details') return cellRecords(row, col, at, { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')], pending: [denyAtEnd('default-deny', 'StagedNetworkPolicy', 2)] } })
-  if (cell === 'productpage|dns') return cellRecords(row, col, at, { src: { action: 'Allow', enforced: [allowBy('default-deny', 0, 1)] }, dst: { action: 'Allow', enforced: [profile('kube-system')] } })
-  if (cell === 'alpine-default|productpage') return cellRecords(row, col, at, { src: { action: 'Allow', enforced: [profile('default')] }, dst: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } })
+  if (cell === 'productpage|details') return cellRecords(row, col, at, { src: { action: 'Deny', enforced: [platformDenyAtEnd()], pending: [platformDenyAtEnd()] } })
+  if (cell === 'alpine-default|productpage') return cellRecords(row, col, at, { src: { action: 'Allow', enforced: [profile('default')] }, dst: { action: 'Deny', enforced: [platformDenyAtEnd()] } })
   // Calico says an allow rule of a policy the engine does not have decided: marked
-  if (cell === 'alpine-dev1|dns') return cellRecords(row, col, at, { src: { action: 'Allow', enforced: [allowBy('dns-everywhere', 0)] }, dst: { action: 'Allow', enforced: [profile('kube-system')] } })
+  if (cell === 'productpage|dns') return cellRecords(row, col, at, { src: { action: 'Allow', enforced: [allowBy('dns-everywhere', 0)] }, dst: { action: 'Allow', enforced: [profile('kube-system')] } })
   return []
 }
 
@@ -83,16 +82,17 @@ const actions = withQuickFlowLogs(defaultActions(), { probeTimeoutSeconds: 1 })
 before(async () => {
   process.env.PATH = `${outside.bin}:${savedPath}`
   deck = await startDeck({ token: 'flows-browser-token-0123456789', demoPort: await freePort(), entry })
-  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET] })
+  // the lab's tiers, no policy yet
+  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies([])] })
   lab = await attachWhisker(fake)
-  // before the default deny is enforced everything connects; once it is, only DNS does. Each probe leaves the flow
+  // before the default deny is enforced everything connects; once it is, only the callers' DNS does. Each probe leaves the flow
   // records Calico would write for it (for the cells this test reads), available a moment later, as Felix flushes.
   fake.onExec((req) => {
-    const enforced = fake.objects().some((o) => (o as { kind: string }).kind === 'NetworkPolicy' && (o as { metadata: { name: string } }).metadata.name === 'default-deny')
+    const enforced = fake.objects().some((o) => (o as { kind: string }).kind === 'GlobalNetworkPolicy' && (o as { metadata: { name: string } }).metadata.name === 'platform-baseline.dev1-default-deny')
     const row = rowOf(req)
     const col = colOf(req)
     for (const r of recordsOf(row, col, enforced)) lab.whisker.add(r, Date.now() + 300)
-    return labExecHandler({ deniedMs: 300, allowedMs: 20, policies: false, override: () => (enforced && col !== 'dns' ? droppedScript(req, 300) : undefined) })(req)
+    return labExecHandler({ deniedMs: 300, allowedMs: 20, policies: false, override: () => (enforced && !(col === 'dns' && DNS_ROWS.has(row)) ? droppedScript(req, 300) : undefined) })(req)
   })
   server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null }, storeDir: mkdtempSync(join(tmpdir(), 'flows-browser-')), actions })
   browser = await launchBrowser()
@@ -137,7 +137,7 @@ test('the staged step: the flow log shows what it would deny; Apply, and every c
   await flowLog.getByTestId('count').getByText(/^watching… 6 records · 3 a staged policy would change$/).waitFor({ timeout: 15_000 })
   const would = flowLog.locator('.fl-row[data-would="Deny"]')
   assert.equal(await would.count(), 3)
-  assert.match(await would.first().innerText(), /staged: would deny — tier default › end of tier \(selected by staged dev1\/default-deny\) › Deny/)
+  assert.match(await would.first().innerText(), /staged: would deny — tier platform-baseline › end of tier \(selected by staged platform-baseline\.dev1-default-deny\) › Deny/)
   assert.equal(await flowLog.locator('.fl-row[data-reporter="Dst"]', { hasText: 'dev1/productpage-v1-bcc6748f7-* → dev1/details-v1-766844796b-* 9080/tcp' }).count(), 1, 'the destination node\'s record, names as Felix aggregates them')
 
   const pd = matrix.locator('td[data-cell="productpage|details"]')
@@ -150,7 +150,7 @@ test('the staged step: the flow log shows what it would deny; Apply, and every c
   assert.equal(await pd.locator('.pm-pend').innerText(), '✗', 'the staged marker')
   const dns = matrix.locator('td[data-cell="productpage|dns"]')
   assert.equal(await dns.getAttribute('data-calico'), 'allowed')
-  assert.equal(await dns.getAttribute('data-pending'), '', 'DNS stays allowed with the staged policy: no marker')
+  assert.equal(await dns.getAttribute('data-pending'), '', 'DNS stays allowed for a caller with the staged policy: no marker')
   const none = matrix.locator('td[data-cell="ratings|details"]')
   assert.equal(await none.getAttribute('data-calico'), 'no-record')
   assert.equal(await none.locator('.pm-c').innerText(), '·')
@@ -160,7 +160,7 @@ test('the staged step: the flow log shows what it would deny; Apply, and every c
   await pd.hover()
   const detail = matrix.getByTestId('detail')
   await detail.getByText(/^Calico allowed — profile kns\.dev1 › Allow \(the destination's ingress record\)/).waitFor()
-  assert.match(await detail.innerText(), /staged\s+would be denied: Calico's pending trace: tier default › end of tier \(selected by staged dev1\/default-deny\) › Deny/)
+  assert.match(await detail.innerText(), /staged\s+would be denied: Calico's pending trace: tier platform-baseline › end of tier \(selected by staged platform-baseline\.dev1-default-deny\) › Deny/)
   assert.match(await detail.innerText(), /engine\s+egress: no policy, the namespace profile › Allow; ingress: no policy, the namespace profile › Allow/)
   await none.hover()
   await detail.getByText(/no flow record from dev1\/ratings-v1-64d59779-\* to dev1\/details:9080\/TCP/).waitFor()
@@ -193,14 +193,14 @@ test('the enforcing step: Calico\'s deciding policy beside the engine\'s; a disa
   assert.equal(await pd.getAttribute('data-pending'), '', 'the staged twin now agrees with the enforced policy: no marker')
   await pd.hover()
   const detail = matrix.getByTestId('detail')
-  await detail.getByText(/^Calico denied — tier default › end of tier \(selected by dev1\/default-deny\) › Deny \(the source's egress record/).waitFor()
-  assert.match(await detail.innerText(), /engine\s+egress: tier default › end of tier › Deny/)
+  await detail.getByText(/^Calico denied — tier platform-baseline › end of tier \(selected by platform-baseline\.dev1-default-deny\) › Deny \(the source's egress record/).waitFor()
+  assert.match(await detail.innerText(), /engine\s+egress: tier platform-baseline › end of tier › Deny/)
 
-  const dns = matrix.locator('td[data-cell="alpine-dev1|dns"]')
+  const dns = matrix.locator('td[data-cell="productpage|dns"]')
   assert.equal(await dns.getAttribute('data-state'), 'mismatch')
   assert.ok(await dns.locator('.pm-ne').isVisible(), 'marked like an expected/observed mismatch')
   await dns.hover()
-  await detail.getByText(/≠ egress: Calico: tier default › dev1\/dns-everywhere › Allow \(rule 0\); engine: tier default › dev1\/default-deny egress\[0\]/).waitFor()
+  await detail.getByText(/≠ egress: Calico: tier default › dev1\/dns-everywhere › Allow \(rule 0\); engine: tier platform › platform\.dev1-dns-for-callers egress\[0\]/).waitFor()
   assert.match(await dns.getAttribute('title') ?? '', /≠ egress: Calico: tier default › dev1\/dns-everywhere › Allow \(rule 0\)/, 'the hover text says it too')
   await shot(page, 'enforce-step')
   assert.ok(await fits(page.locator('.slidev-page .slidev-layout:visible').first()), 'the slide fits its canvas')

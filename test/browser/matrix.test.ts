@@ -37,7 +37,7 @@ before(async () => {
   deck = await startDeck({ token: 'matrix-browser-token-0123456789', demoPort: await freePort(), entry })
   // every lab policy but the details step, which the slide's PolicyStep applies; the allowed range's GlobalNetworkSet,
   // by which Calico's flow logs tell host1 from the other range
-  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies(['default-deny', 'productpage', 'reviews', 'ratings', 'outside-range'])] })
+  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies(['default-deny', 'reviews', 'ratings', 'outside-range'])] })
   // denied probes take a while (they wait out their timeout); one cell disagrees with the policies
   fake.onExec(labExecHandler({
     deniedMs: 700,
@@ -49,7 +49,7 @@ before(async () => {
         return allowedScript(req, 20)
       }
       // productpage → details connects only once the details step (details' ingress) is in the cluster
-      const step3 = fake.objects().some((o) => (o as { metadata: { name: string }; apiVersion: string }).apiVersion === 'projectcalico.org/v3' && (o as { metadata: { name: string } }).metadata.name === 'details')
+      const step3 = fake.objects().some((o) => (o as { metadata: { name: string }; apiVersion: string }).apiVersion === 'projectcalico.org/v3' && (o as { metadata: { name: string } }).metadata.name === 'details-from-productpage')
       if (row === 'productpage' && col === 'details' && !step3) return droppedScript(req, 700)
       return undefined
     },
@@ -104,7 +104,7 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
   await matrix.getByTestId('progress').getByText(/^45 probes · \d+\.\d s · 1 mismatch · settled 0\/1 in \d+\.\d s$/).waitFor({ timeout: 20_000 })
   assert.equal(await matrix.getAttribute('data-settling'), 'false')
   assert.equal(await matrix.getByTestId('label').innerText(), 'live')
-  assert.match(await matrix.getByTestId('expected-source').innerText(), /^expected: the engine on the policies live in the cluster at .* \(6 policies, 1 network set\)$/, 'the allowed range\'s GlobalNetworkSet is an input, not a policy')
+  assert.match(await matrix.getByTestId('expected-source').innerText(), /^expected: the engine on the policies live in the cluster at .* \(7 policies, 1 network set\)$/, 'the allowed range\'s GlobalNetworkSet is an input, not a policy')
   assert.equal(await matrix.getAttribute('data-source'), 'cluster')
 
   // the one disagreement stands out; every other probed cell agrees, the outside rows included
@@ -144,8 +144,8 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
   const step = page.locator('.slidev-page .policy-step[data-apply="policy-details-apply"]:visible').first()
   await step.waitFor({ timeout: 60_000 })
   const code = step.locator('.ps-code pre')
-  await code.getByText("selector: app == 'details'").waitFor()
-  assert.ok(!(await code.innerText()).includes('# 52'), 'the file’s comment header is folded away')
+  await code.getByText("serviceAccountSelector: projectcalico.org/name == 'bookinfo-details'").waitFor()
+  assert.ok(!(await code.innerText()).includes('# 51'), 'the file’s comment header is folded away')
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'no hidden text to the right')
   const matrix = page.locator(`.slidev-page .probe-matrix[data-action="${DETAILS.matrix}"]:visible`).first()
   const before = await matrix.getAttribute('data-run')
@@ -153,7 +153,7 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
 
   await step.getByTestId('apply').click()
   await step.getByTestId('state').getByText(/^applied at /).waitFor({ timeout: 10_000 })
-  await step.getByTestId('output').getByText('networkpolicy.projectcalico.org/details serverside-applied').waitFor()
+  await step.getByTestId('output').getByText('networkpolicy.projectcalico.org/details-from-productpage serverside-applied').waitFor()
   await step.getByTestId('matrix-state').getByText(/matrix re-ran: 45 probes/).waitFor({ timeout: 20_000 })
   const after = await matrix.getAttribute('data-run')
   assert.ok(after && after !== before, 'a new matrix run is shown')
@@ -164,7 +164,7 @@ test('PolicyStep: the highlighted policy fits its box; Apply applies it and the 
 
   // comments on demand, wrapped (never hidden to the right); the slide itself never overflows
   await step.getByTestId('comments').click()
-  await code.getByText(new RegExp(`^# 52 — Policy step ${DETAILS.number}`)).waitFor()
+  await code.getByText(new RegExp(`^# 51 — Policy step ${DETAILS.number}`)).waitFor()
   assert.ok(await code.evaluate((el) => el.scrollWidth <= el.clientWidth + 2), 'comments wrap')
   const layout = page.locator('.slidev-page .slidev-layout:visible').first()
   assert.ok(await layout.evaluate((el) => el.scrollHeight <= el.clientHeight + 2 && el.scrollWidth <= el.clientWidth + 2), 'the slide fits its canvas')

@@ -215,7 +215,7 @@ test('kubectl apply / delete: the step sends the file’s objects, server-side a
     const { run, requests } = await runAction(action)
     assert.equal(run.status, 'succeeded', `${action.id}: ${run.error?.message}`)
     const writes = requests.filter((r) => r.method !== 'GET')
-    const path = (o: (typeof objects)[number]) => `/apis/${o.apiVersion}/namespaces/${o.metadata.namespace}/${plural(o.kind)}/${o.metadata.name}`
+    const path = (o: (typeof objects)[number]) => `/apis/${o.apiVersion}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural(o.kind)}/${o.metadata.name}`
     if (words[1] === 'apply') {
       assert.ok(words.includes('--server-side'))
       assert.deepEqual(writes.map((r) => `${r.method} ${r.path} ${r.contentType} ${r.query.fieldManager}`), objects.map((o) => `PATCH ${path(o)} application/apply-patch+yaml calico-live-talk`), action.id)

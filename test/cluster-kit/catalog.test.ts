@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { actionId } from '../../demo-server/src/protocol.ts'
+import { CLUSTER_SCOPE } from '../../demo-server/src/manifests.ts'
 import { Catalog, defaultActions } from '../../demo-server/src/catalog/index.ts'
 import { LAB, labFor } from '../../demo-server/src/catalog/lab.ts'
 import { POLICY_STEPS, policySteps, policyStepActions } from '../../demo-server/src/catalog/policySteps.ts'
@@ -32,7 +33,7 @@ test('catalog: the demo server accepts the demo steps (its own start-up validati
 
 test('catalog: every namespace an action names exists in the lab', () => {
   for (const a of actions) {
-    for (const ns of a.namespaces) assert.ok(namespaces.includes(ns), `${a.id}: namespace ${ns}`)
+    for (const ns of a.namespaces) assert.ok(ns === CLUSTER_SCOPE || namespaces.includes(ns), `${a.id}: namespace ${ns}`)
     if (a.kind === 'exec') assert.ok(a.namespaces.includes(a.namespace), `${a.id} may touch the namespace it execs in`)
     if (a.kind === 'table' && a.namespace) assert.ok(a.namespaces.includes(a.namespace), `${a.id} may read ${a.namespace}`)
   }
@@ -45,9 +46,12 @@ test('catalog: apply/delete steps are the policy steps, name manifests that exis
     assert.ok(a.manifests.length > 0, a.id)
     for (const file of a.manifests) {
       assert.ok(existsSync(ROOT + file), `${a.id}: ${file} exists`)
+      const step = policySteps.find((s) => s.file === file)!
       for (const { obj } of loadDocs(file)) {
-        assert.ok(obj.metadata.namespace, `${a.id}: ${file} holds only namespaced objects`)
-        assert.ok(a.namespaces.includes(obj.metadata.namespace), `${a.id}: ${obj.kind}/${obj.metadata.name} in ${obj.metadata.namespace}`)
+        // the platform's steps hold GlobalNetworkPolicies (and only they may change cluster-scoped objects); dev1's,
+        // only objects of dev1
+        if (step.clusterScoped) assert.ok(!obj.metadata.namespace && /GlobalNetworkPolicy$/.test(obj.kind) && a.namespaces.includes(CLUSTER_SCOPE), `${a.id}: ${obj.kind}/${obj.metadata.name} is the platform's`)
+        else assert.ok(obj.metadata.namespace && a.namespaces.includes(obj.metadata.namespace) && !a.namespaces.includes(CLUSTER_SCOPE), `${a.id}: ${obj.kind}/${obj.metadata.name} in ${obj.metadata.namespace}`)
       }
     }
   }

@@ -11,9 +11,9 @@ import { evaluateSelector, parseSelector } from '../../demo-server/src/policy/in
 import { cidrContains, cidrsOverlap, parseCidr, parseIPv4 } from '../../demo-server/src/policy/model.ts'
 import { allDocs, gvk, knownNamespaces, libShConstants, manifestFiles, parseDocs, ROOT } from './lib/manifests.ts'
 import type { Doc } from './lib/manifests.ts'
-import { calicoSchemaFor, networkPolicySchema } from './lib/calico.ts'
+import { calicoSchemaFor, networkPolicySchema, tierSchema } from './lib/calico.ts'
 import { isKubernetesKind, validateKubernetes } from './lib/kubernetes.ts'
-import { intendedPodFlows, INTENDED_FROM_OUTSIDE, LeastPrivilegeOracle } from '../support/leastPrivilege.ts'
+import { intendedPodFlows, INTENDED_DNS, INTENDED_FROM_OUTSIDE, LeastPrivilegeOracle } from '../support/leastPrivilege.ts'
 
 const inRange = (cidr: string, ip: string) => cidrContains(parseCidr(cidr)!, parseIPv4(ip)!)
 const overlap = (a: string, b: string) => cidrsOverlap(parseCidr(a)!, parseCidr(b)!)
@@ -100,7 +100,7 @@ test('Calico and operator kinds validate against strict schemas', () => {
 })
 
 test('Calico schemas refuse the classic pitfalls', () => {
-  const policy = clone(byKind('projectcalico.org/v3/NetworkPolicy').find((p) => p.metadata.name === 'details'))
+  const policy = clone(byKind('projectcalico.org/v3/NetworkPolicy').find((p) => p.metadata.name === 'details-from-productpage'))
   assert.ok(networkPolicySchema.safeParse(policy).success)
 
   const topLevelPorts = clone(policy)
@@ -135,6 +135,16 @@ test('Calico schemas refuse the classic pitfalls', () => {
   const badAction = clone(policy)
   badAction.spec.ingress[0].action = 'allow'
   assert.equal(networkPolicySchema.safeParse(badAction).success, false, 'actions are case-sensitive')
+
+  const deny = clone(byKind('projectcalico.org/v3/GlobalNetworkPolicy').find((p) => p.spec.tier === 'platform-baseline'))
+  assert.ok(networkPolicySchema.safeParse(deny).success)
+  const untiered = clone(deny)
+  untiered.metadata.name = 'dev1-default-deny'
+  assert.equal(networkPolicySchema.safeParse(untiered).success, false, 'a policy outside the default tier carries its tier in its name')
+  const tier = clone(byKind('projectcalico.org/v3/Tier')[0])
+  assert.ok(tierSchema.safeParse(tier).success)
+  assert.equal(tierSchema.safeParse({ ...tier, spec: { ...tier.spec, defaultAction: 'Allow' } }).success, false, 'a tier ends in Deny or Pass')
+  assert.equal(tierSchema.safeParse({ ...tier, metadata: { name: 'default' }, spec: { order: 5 } }).success, false, 'the default tier keeps its order')
 
   const installation = clone(byKind('operator.tigera.io/v1/Installation')[0])
   installation.spec.calicoNetwork.ipPools[0].encapsulation = 'IPIPCrossSubnets'
@@ -247,26 +257,57 @@ const policies = oracle.policies
 
 test('policies: Allow-only, one file per step, every selector selects something', () => {
   const eps = oracle.endpoints
+  const accounts = new Set(eps.map((e) => e.serviceAccount))
+  const selectsPod = (p: (typeof policies)[number]) => eps.some((e) => e.namespace === 'dev1' && matches(p.spec.selector ?? 'all()', e.labels) &&
+    (!p.spec.serviceAccountSelector || matches(p.spec.serviceAccountSelector, { 'projectcalico.org/name': e.serviceAccount ?? '' })))
   for (const p of policies) {
-    assert.equal(p.metadata.namespace, 'dev1')
+    if (p.kind === 'NetworkPolicy') assert.equal(p.metadata.namespace, 'dev1')
+    else assert.equal(p.spec.namespaceSelector, "projectcalico.org/name == 'dev1'", `${p.metadata.name}: a platform policy for dev1 only`)
     const rules = [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])]
     assert.ok(rules.every((r) => r.action === 'Allow'), `${p.metadata.name}: Allow rules only (the deny is the tier's)`)
-    assert.ok(eps.some((e) => e.namespace === 'dev1' && matches(p.spec.selector!, e.labels)), `${p.metadata.name} selects a pod`)
+    assert.ok(selectsPod(p), `${p.metadata.name} selects a pod`)
     for (const r of rules) {
       for (const ent of [r.source, r.destination]) {
         if (ent?.selector) assert.ok(eps.some((e) => matches(ent.selector!, e.labels)), `${p.metadata.name}: ${ent.selector} matches a pod`)
+        for (const name of ent?.serviceAccounts?.names ?? []) assert.ok(accounts.has(name), `${p.metadata.name}: ServiceAccount ${name} runs a pod`)
       }
     }
+    // a bookinfo workload is named by its ServiceAccount, not only by labels anyone may set on a pod
+    if (p.kind === 'NetworkPolicy') assert.ok(p.spec.serviceAccountSelector, `${p.metadata.name}: selects by ServiceAccount`)
   }
-  const files = manifestFiles().filter((f) => /^manifests\/\d\d-policy-/.test(f))
+  const files = manifestFiles().filter((f) => /^manifests\/\d\d-policy-/.test(f) && !f.endsWith('-policy-tiers.yaml'))
   assert.deepEqual(files, POLICY_STEPS.map((s) => s.file), 'every policy file is a step, in order')
   assert.deepEqual(policies.map((p) => p.metadata.name).sort(), [...stepPolicyNames()].sort(), 'preflight knows every step policy')
-  const deny = policies.find((p) => p.metadata.name === 'default-deny')!
+  const deny = policies.find((p) => p.metadata.name === 'platform-baseline.dev1-default-deny')!
+  assert.equal(deny.kind, 'GlobalNetworkPolicy')
   assert.equal(deny.spec.selector, 'all()')
   assert.deepEqual(deny.spec.types, ['Ingress', 'Egress'], 'default deny covers ingress and egress')
+  assert.equal((deny.spec.ingress ?? []).length + (deny.spec.egress ?? []).length, 0, 'no rule: the end of its tier denies')
+  const tiers = new Map(oracle.tiers.map((t) => [t.name, t]))
+  assert.ok(tiers.get('platform-baseline')!.order > tiers.get('default')!.order && tiers.get('platform-baseline')!.defaultAction === 'Deny', 'the deny tier comes after dev1\'s')
+  assert.ok(tiers.get('platform')!.order < tiers.get('default')!.order && tiers.get('platform')!.defaultAction === 'Pass', 'the DNS tier comes before and passes the rest')
 })
 
-test('policies: least privilege — exactly the intended flows on 9080, DNS for every dev1 pod', () => {
+test('RBAC: dev1\'s team edits default-tier policies in dev1 and gets nothing on the platform\'s tiers', () => {
+  const rules = (kind: string) => byKind(`rbac.authorization.k8s.io/v1/${kind}`).flatMap((r) => (r.rules ?? []).map((rule: { resources: string[]; resourceNames?: string[]; verbs: string[] }) => ({ role: r, ...rule })))
+  const all = [...rules('ClusterRole'), ...rules('Role')]
+  const bindings = [...byKind('rbac.authorization.k8s.io/v1/ClusterRoleBinding'), ...byKind('rbac.authorization.k8s.io/v1/RoleBinding')]
+  for (const b of bindings) assert.deepEqual(b.subjects.map((s: { kind: string; name: string }) => `${s.kind}/${s.name}`), ['Group/dev1-team'])
+  const team = all.filter((r) => bindings.some((b) => b.roleRef.name === r.role.metadata.name && b.roleRef.kind === r.role.kind && (r.role.kind === 'ClusterRole' || b.metadata.namespace === r.role.metadata.namespace)))
+  const tierGets = team.filter((r) => r.resources.includes('tiers'))
+  assert.deepEqual(tierGets.flatMap((r) => r.resourceNames ?? ['*']), ['default'], 'get on the default tier only')
+  assert.deepEqual(tierGets.flatMap((r) => r.verbs), ['get'], 'never writes a tier')
+  const policyRules = team.filter((r) => r.resources.some((x: string) => x.startsWith('tier.')))
+  assert.deepEqual(policyRules.flatMap((r) => r.resources), ['tier.networkpolicies'], 'no tier.globalnetworkpolicies')
+  assert.deepEqual(policyRules.flatMap((r) => r.resourceNames ?? ['*']), ['default.*'], 'policies of the default tier only')
+  for (const r of policyRules) assert.equal(r.role.kind === 'Role' ? r.role.metadata.namespace : 'cluster-wide', 'dev1', 'in dev1 only')
+  assert.ok(policyRules.some((r) => r.verbs.includes('delete') && r.verbs.includes('create')), 'edits its own')
+  assert.ok(!team.some((r) => r.resources.some((x: string) => /crd\.projectcalico\.org|^\*$/.test(x))), 'no storage CRDs, no wildcard')
+  // every platform policy is in a tier the team cannot get
+  for (const p of policies.filter((x) => x.kind === 'GlobalNetworkPolicy')) assert.ok(!(p.spec.tier ?? 'default').match(/^default$/), `${p.metadata.name} is outside the team's tier`)
+})
+
+test('policies: least privilege — exactly the intended flows on 9080, DNS only for the pods that call someone', () => {
   const eps = oracle.endpoints
   const get = (id: string) => oracle.endpoint(id)
   const allowed = (src: (typeof eps)[number], dst: (typeof eps)[number], port: number, protocol = 'TCP') => oracle.allowed(src, dst, port, protocol)
@@ -291,20 +332,37 @@ test('policies: least privilege — exactly the intended flows on 9080, DNS for 
   assert.deepEqual([...egress].sort(), [...intended].filter((f) => !f.startsWith('host1')).sort(), 'egress side')
   assert.deepEqual([...ingress].sort(), [...intended].sort(), 'ingress side')
 
+  const callers = new Set(INTENDED_DNS.map((w) => `dev1/${w}`))
   for (const ep of servers) {
-    assert.ok(allowed(ep, get('kube-system/coredns'), 53, 'UDP'), `${ep.id} resolves names (UDP 53)`)
-    assert.ok(allowed(ep, get('kube-system/coredns'), 53, 'TCP'), `${ep.id} resolves names (TCP 53)`)
+    const resolves = callers.has(ep.id)
+    assert.equal(allowed(ep, get('kube-system/coredns'), 53, 'UDP'), resolves, `${ep.id} resolves names (UDP 53): ${resolves}`)
+    assert.equal(allowed(ep, get('kube-system/coredns'), 53, 'TCP'), resolves, `${ep.id} resolves names (TCP 53): ${resolves}`)
     assert.ok(!allowed(ep, get('kube-system/coredns'), 80), `${ep.id}: only port 53 to CoreDNS`)
     assert.ok(!allowed(ep, get('host1'), 80), `${ep.id}: no egress outside the cluster`)
   }
   assert.ok(!allowed(get('host1'), get('dev1/productpage-v1'), 80), 'policy sees the pod port (9080), not the Service port')
   assert.ok(!allowed(get('other-range'), get('dev1/productpage-v1'), 9080), 'the other range is refused')
   assert.ok(!allowed(get('dev1/ratings-v1'), get('dev1/productpage-v1'), 9080), "the assessment's first probe is refused")
+  // identity, not labels: productpage's labels under another ServiceAccount get none of its rights
+  const impostor = { ...get('dev1/alpine'), id: 'dev1/impostor', labels: { app: 'productpage', version: 'v1' } }
+  assert.ok(!allowed(impostor, get('dev1/details-v1'), 9080), 'a relabelled pod does not reach details')
+  assert.ok(!allowed(impostor, get('kube-system/coredns'), 53, 'UDP'), 'nor resolve names')
+  assert.ok(!allowed(get('host1'), impostor, 9080), 'nor receive the outside range')
+})
+
+test('policies: the platform\'s deny still holds when dev1 deletes every policy of its own', () => {
+  const platformOnly = new LeastPrivilegeOracle(docs.filter((d) => !/^manifests\/5[1-9]-/.test(d.file)))
+  const get = (id: string) => platformOnly.endpoint(id)
+  assert.ok(!platformOnly.allowed(get('dev1/ratings-v1'), get('dev1/productpage-v1'), 9080))
+  assert.ok(!platformOnly.allowed(get('default/alpine'), get('dev1/details-v1'), 9080))
+  assert.ok(platformOnly.allowed(get('dev1/productpage-v1'), get('kube-system/coredns'), 53, 'UDP'), 'DNS for callers is the platform\'s too')
 })
 
 test('policies: without them the lab is open (the demo starts from a baseline where everything answers)', () => {
-  const withoutSteps: Doc[] = docs.filter((d) => !/^manifests\/5\d-/.test(d.file))
-  assert.equal(withoutSteps.filter((d) => gvk(d.obj) === 'projectcalico.org/v3/NetworkPolicy').length, 0)
+  const withoutSteps: Doc[] = docs.filter((d) => !/^manifests\/(49|5\d)-/.test(d.file))
+  assert.equal(withoutSteps.filter((d) => /NetworkPolicy$/.test(String(d.obj.kind))).length, 0)
+  const open = new LeastPrivilegeOracle(withoutSteps)
+  assert.ok(open.allowed(open.endpoint('dev1/ratings-v1'), open.endpoint('dev1/productpage-v1'), 9080))
 })
 
 // ---- BGP exposure: outside traffic reaches only a node with a ready productpage endpoint -------------------------

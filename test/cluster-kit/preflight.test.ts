@@ -80,9 +80,9 @@ test('preflight: each broken part fails its own check, with a fix', () => {
     ['exposure', (s) => { s.lbService = ok({ spec: { externalTrafficPolicy: 'Local' }, status: { loadBalancer: {} } }) }, /pending/],
     ['exposure', (s) => { s.lbService = ok({ spec: { externalTrafficPolicy: 'Cluster' }, status: { loadBalancer: { ingress: [{ ip: LAB.lbIp }] } } }) }, /Cluster/],
     ['exposure', (s) => { s.lbService = missing() }, /missing/],
-    ['baseline', (s) => { s.policies = ok(['default-deny', 'knp.default.other']) }, /already applied: default-deny/],
-    ['baseline', (s) => { s.policies = ok(['default.ratings']) }, /default\.ratings/],
-    ['baseline', (s) => { s.policies = ok(['staged:default-deny']) }, /already applied: staged:default-deny/],
+    ['baseline', (s) => { s.policies = ok(['platform-baseline.dev1-default-deny', 'knp.default.other']) }, /already applied: platform-baseline\.dev1-default-deny$/],
+    ['baseline', (s) => { s.policies = ok(['default.ratings-from-reviews']) }, /default\.ratings-from-reviews/],
+    ['baseline', (s) => { s.policies = ok(['staged:platform-baseline.dev1-default-deny']) }, /already applied: staged:platform-baseline\.dev1-default-deny/],
   ]
   for (const [id, breakIt, detail] of cases) {
     const s = healthy()
@@ -95,7 +95,7 @@ test('preflight: each broken part fails its own check, with a fix', () => {
     assert.ok(c.fix.length > 0, `${id} says how to fix it`)
     assert.deepEqual(checks.filter((x) => x.status === 'fail').map((x) => x.id), [id], 'only that check fails')
   }
-  assert.equal(find(evaluate({ ...healthy(), policies: ok(['default-deny']) }), 'baseline').fix, 'npm run demo:reset')
+  assert.equal(find(evaluate({ ...healthy(), policies: ok(['platform-baseline.dev1-default-deny']) }), 'baseline').fix, 'npm run demo:reset')
 })
 
 test('preflight: no context, or an unreachable API server, is said once; the rest is skipped', () => {
@@ -154,8 +154,10 @@ test('preflight: collectSnapshot reads the right REST paths (loopback fake API)'
     '/api/v1/namespaces/dev1/pods/alpine': { kind: 'Pod', apiVersion: 'v1', ...runningPod('dev1') },
     '/api/v1/namespaces/default/pods/alpine': { kind: 'Pod', apiVersion: 'v1', ...runningPod('default') },
     '/api/v1/namespaces/dev1/services/productpage-lb': { kind: 'Service', apiVersion: 'v1', ...(h.lbService as { value: object }).value },
-    '/apis/projectcalico.org/v3/namespaces/dev1/networkpolicies': { items: [{ metadata: { name: 'default-deny' } }] },
+    '/apis/projectcalico.org/v3/namespaces/dev1/networkpolicies': { items: [{ metadata: { name: 'details-from-productpage' } }] },
     '/apis/projectcalico.org/v3/namespaces/dev1/stagednetworkpolicies': { items: [] },
+    '/apis/projectcalico.org/v3/globalnetworkpolicies': { items: [{ metadata: { name: 'platform-baseline.dev1-default-deny' } }] },
+    '/apis/projectcalico.org/v3/stagedglobalnetworkpolicies': { items: [] },
     // the flow-log path: Service calico-system/whisker and a Ready pod behind it (reader.ts locate)
     '/api/v1/namespaces/calico-system/services/whisker': { kind: 'Service', apiVersion: 'v1', metadata: { name: 'whisker', namespace: 'calico-system' }, spec: { selector: { 'k8s-app': 'whisker' }, ports: [{ port: 8081, targetPort: 8081 }] } },
     '/api/v1/namespaces/calico-system/pods': { kind: 'PodList', apiVersion: 'v1', items: [{ metadata: { name: 'whisker-6b7c9d8f55-q2x7m', namespace: 'calico-system' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }] },
@@ -173,7 +175,7 @@ test('preflight: collectSnapshot reads the right REST paths (loopback fake API)'
     // the debug-image check adds containers to pods, which this read-only stand-in cannot: it has its own test
     // against the fake API server (test/integration/matrix-preflight.test.ts)
     const failed = checks.filter((c) => c.status !== 'pass' && !c.id.startsWith('bgp') && c.id !== 'host1-route' && c.id !== 'debug-image').map((c) => `${c.id}: ${c.detail}`)
-    assert.deepEqual(failed, ['baseline: already applied: default-deny'])
+    assert.deepEqual(failed, ['baseline: already applied: details-from-productpage, platform-baseline.dev1-default-deny'])
     // the cluster's state first (Calico's flow-log components right after the pure checks), then the outside clients,
     // then what writes and waits: the debug containers warmed, BGP's CalicoNodeStatus and host1's route
     assert.deepEqual(checks.map((c) => c.id), ['context', 'api', 'nodes', 'calico', 'bookinfo', 'alpine', 'exposure', 'baseline', 'goldmane', 'whisker', 'outside', 'debug-image', 'bgp', 'host1-route'])

@@ -57,7 +57,7 @@ test('each policy step has its slide, in step order, and its file goes into the 
     }
   }
   assert.equal(expandPolicySteps('<PolicyStep step="no-such-step"/>'), '<PolicyStep step="no-such-step"/>', 'an unknown step is left alone (and fails the test above)')
-  assert.equal(expandPolicySteps('<PolicyStep step="details" height="5rem"/>'), '<PolicyStep step="details" height="5rem">\n\n<<< @/manifests/52-policy-details.yaml yaml\n\n</PolicyStep>', 'other attributes pass through')
+  assert.equal(expandPolicySteps('<PolicyStep step="details" height="5rem"/>'), '<PolicyStep step="details" height="5rem">\n\n<<< @/manifests/51-policy-productpage-to-details.yaml yaml\n\n</PolicyStep>', 'other attributes pass through')
 })
 
 test('each policy step’s slide says its number, as the step declaration counts it', () => {

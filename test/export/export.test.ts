@@ -14,7 +14,7 @@ import type { FakeKube } from '../fakeKube/server.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
 import { repoRoot } from '../../demo-server/src/launch.ts'
 import { labObjects } from '../support/labObjects.ts'
-import { attachWhisker, cellRecords, denyAtEnd, profile } from '../support/flowLab.ts'
+import { attachWhisker, cellRecords, platformDenyAtEnd, profile } from '../support/flowLab.ts'
 import { connectDeck } from '../support/wsClient.ts'
 import { policySteps } from '../../demo-server/src/catalog/policySteps.ts'
 import { readManifests } from '../../demo-server/src/manifests.ts'
@@ -36,7 +36,7 @@ before(async () => {
   fake.onExec(() => ({ steps: [{ stdout: '<title>Simple Bookstore App</title>\n' }], exitCode: 0 }))
   // Calico's flow logs of a probe the staged default deny would drop (test/support/flowLab.ts)
   const whisker = await attachWhisker(fake)
-  const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [denyAtEnd('default-deny', 'StagedNetworkPolicy')] }
+  const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [platformDenyAtEnd(true)] }
   for (const r of cellRecords('productpage', 'details', Math.floor(Date.now() / 1000) - 20, { src: wouldDeny, dst: wouldDeny })) whisker.whisker.add(r)
   const token = 'export-test-token-0123456789'
   const server = await startDemoServer({
@@ -96,12 +96,15 @@ test('the PDF carries the newer run of each step: the two live ones from the run
   assert.match(pdfText, /recorded at \d\d:\d\d on fake-calico-lab \(not a cluster\)/)
 })
 
+/** The staged platform deny's verdict on a record, however the PDF's text wraps it. */
+const STAGED_DENY = /staged: would deny — tier platform-baseline › end of tier \(selected by staged\s+platform-baseline\.dev1-default-deny\) › Deny/
+
 test('the PDF draws the recorded flow records: who, Calico\'s verdict, what the staged policy would do', () => {
   const page = pdfText.split('\f').find((p) => p.includes("Calico's flow logs for dev1, the last 3 minutes")) ?? ''
   // the run folder's run (newer than the rehearsal's), labelled like every recorded run, with its fake's context
   assert.match(page, /recorded at \d\d:\d\d on fake-lab \(not a cluster\)/)
   assert.match(page, /dev1\/productpage-v1-bcc6748f7-\* → dev1\/details-v1-766844796b-\*/)
-  assert.match(page, /staged: would deny — tier default › end of tier \(selected by staged dev1\/default-deny\) › Deny/)
+  assert.match(page, STAGED_DENY)
   assert.match(page, /2 records · 2 a staged policy would change/)
 })
 

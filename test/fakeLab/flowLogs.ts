@@ -6,7 +6,7 @@
 // live in the fake API server — the same oracle that decides the fake's probes, never the demo's policy engine. So a
 // matrix against the fake lab compares the engine with an evaluation written apart from it, in all three opinions.
 // What the oracle names is written as Calico v3.31.7 writes it:
-// - a hit per trace: the rule that decided (CalicoNetworkPolicy / StagedNetworkPolicy, tier default, its rule index),
+// - a hit per trace: the rule that decided (its kind, staged or not, global or not; its tier; its rule index),
 //   the tier's end (rule -1, EndOfTier, its trigger the policy that made the tier apply), or no policy (the namespace
 //   profile kns.<ns>) (goldmane/proto/methods.go:232-299, felix/calc/policy_lookup_cache.go:366-369);
 // - the end of tier's trigger: for the enforced trace the last enforced policy selecting the endpoint in that direction
@@ -27,10 +27,10 @@
 import { cidrContains, parseCidr, parseIPv4 } from '../../demo-server/src/policy/model.ts'
 import type { KubeObject } from '../fakeKube/server.ts'
 import { bucketStart, endOfTier, flowResponse, hit } from '../fakeWhisker/records.ts'
-import type { GoFlowResponse, GoPolicyHit } from '../fakeWhisker/records.ts'
+import type { GoFlowResponse, GoPolicyHit, GoPolicyKind } from '../fakeWhisker/records.ts'
 import type { FakeWhisker } from '../fakeWhisker/server.ts'
 import { LeastPrivilegeOracle } from '../support/leastPrivilege.ts'
-import type { Decision, Endpoint } from '../support/leastPrivilege.ts'
+import type { Decision, Endpoint, Policy } from '../support/leastPrivilege.ts'
 
 /** One end of a probe: the oracle's endpoint, and the pod behind it when it is one (an outside client is not). */
 export interface FlowEnd {
@@ -66,14 +66,20 @@ function nameOf(end: FlowEnd, objects: readonly KubeObject[]): { name: string; n
   }
 }
 
+/** How a flow record names a policy's kind (goldmane/proto/api.proto PolicyKind). */
+function kindOf(p: Policy): GoPolicyKind {
+  if (p.kind === 'GlobalNetworkPolicy') return p.staged ? 'StagedGlobalNetworkPolicy' : 'GlobalNetworkPolicy'
+  return p.staged ? 'StagedNetworkPolicy' : 'CalicoNetworkPolicy'
+}
+
 /** A decision as the one hit of its trace. */
 function hitOf(d: Decision, ep: Endpoint, pending: boolean): GoPolicyHit {
   if (d.by === 'profile') return hit('Profile', `kns.${ep.namespace ?? ''}`, { action: 'Allow' })
   if (d.by === 'rule') {
-    return hit(d.policy.staged ? 'StagedNetworkPolicy' : 'CalicoNetworkPolicy', d.policy.metadata.name, { namespace: d.policy.metadata.namespace, action: d.allowed ? 'Allow' : 'Deny', rule: d.rule })
+    return hit(kindOf(d.policy), d.policy.metadata.name, { namespace: d.policy.metadata.namespace ?? '', tier: d.tier, action: d.allowed ? 'Allow' : 'Deny', rule: d.rule })
   }
   const trigger = pending ? d.selecting[0]! : d.selecting.filter((p) => !p.staged).at(-1)!
-  return endOfTier({ kind: trigger.staged ? 'StagedNetworkPolicy' : 'CalicoNetworkPolicy', name: trigger.metadata.name, namespace: trigger.metadata.namespace })
+  return endOfTier({ kind: kindOf(trigger), name: trigger.metadata.name, namespace: trigger.metadata.namespace ?? '' }, { tier: d.tier })
 }
 
 const keyOf = (r: GoFlowResponse): string => {

@@ -126,7 +126,7 @@ function recordedOutput(tool: Tool, allowed: boolean, where: { alpine: boolean; 
 interface Target { endpoint: Endpoint; pod: PodObj; ip: string; port: number; protocol: 'TCP' | 'UDP' }
 
 type Labels = Record<string, string>
-interface PodObj extends KubeObject { metadata: KubeObject['metadata'] & { labels?: Labels }; spec: { nodeName?: string }; status?: { podIP?: string } }
+interface PodObj extends KubeObject { metadata: KubeObject['metadata'] & { labels?: Labels }; spec: { nodeName?: string; serviceAccountName?: string }; status?: { podIP?: string } }
 interface SvcObj extends KubeObject {
   spec: { selector?: Labels; clusterIP?: string; ports?: Array<{ port: number; targetPort?: number | string; protocol?: string }> }
   status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } }
@@ -155,7 +155,7 @@ class Lab {
   }
 
   private endpointOf(pod: PodObj): Endpoint {
-    return { id: `${pod.metadata.namespace}/${pod.metadata.name}`, ip: pod.status?.podIP ?? '', namespace: pod.metadata.namespace, labels: pod.metadata.labels ?? {} }
+    return { id: `${pod.metadata.namespace}/${pod.metadata.name}`, ip: pod.status?.podIP ?? '', namespace: pod.metadata.namespace, labels: pod.metadata.labels ?? {}, serviceAccount: pod.spec?.serviceAccountName ?? 'default' }
   }
 
   /** The pod behind a Service port, or the pod an address names; undefined when the name leads nowhere. */
@@ -183,8 +183,8 @@ class Lab {
 
   /** Whether the policies in the fake API server right now let `from` reach `to` (the oracle's opinion). */
   allowed(from: Endpoint, to: Target): boolean {
-    const policies = (this.fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3' && o.kind === 'NetworkPolicy')
-    return new LeastPrivilegeOracle(policies.map((obj, index) => ({ file: 'fake-lab', index, obj }))).allowed(from, to.endpoint, to.port, to.protocol)
+    const calico = (this.fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3')
+    return new LeastPrivilegeOracle(calico.map((obj, index) => ({ file: 'fake-lab', index, obj }))).allowed(from, to.endpoint, to.port, to.protocol)
   }
 
   /**
@@ -427,7 +427,7 @@ export async function startFakeLab(options: FakeLabOptions = {}): Promise<FakeLa
     binDir,
     env: (kubeconfig) => ({ ...process.env, KUBECONFIG: kubeconfig, PATH: `${binDir}:${process.env.PATH ?? ''}`, DEMO_LAB: 'kind' }),
     override: (handler) => void (lab.override = handler),
-    policies: () => (fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.namespace === LAB.namespace).map((o) => `${o.kind} ${o.metadata.name}`),
+    policies: () => (fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3' && /NetworkPolicy$/.test(String(o.kind)) && (o.metadata.namespace ?? LAB.namespace) === LAB.namespace).map((o) => `${o.kind} ${o.metadata.name}`),
     whisker,
     async close() {
       clearInterval(controller)

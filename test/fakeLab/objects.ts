@@ -185,7 +185,7 @@ function ipam(lbPool: ManifestObject): Obj[] {
 /** Every object of the fake lab at the open baseline (no policy step applied). */
 export function fakeLabObjects(): object[] {
   const ip = addresses()
-  const lab = readManifests(REPO_ROOT, ['manifests/00-namespaces.yaml', 'manifests/30-bookinfo.yaml', 'manifests/31-alpine.yaml', 'manifests/40-productpage-lb.yaml', 'manifests/41-allowed-range-networkset.yaml'])
+  const lab = readManifests(REPO_ROOT, ['manifests/00-namespaces.yaml', 'manifests/30-bookinfo.yaml', 'manifests/31-alpine.yaml', 'manifests/40-productpage-lb.yaml', 'manifests/41-allowed-range-networkset.yaml', 'manifests/42-policy-tiers.yaml'])
   const [lbPool] = readManifests(REPO_ROOT, ['manifests/21-calico-lb-ippool.yaml'])
   const objects: Obj[] = [...FAKE_NODES.map(node)]
   let serviceHost = 20

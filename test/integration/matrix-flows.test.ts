@@ -19,9 +19,9 @@ import { connectDeck } from '../support/wsClient.ts'
 import type { TestDeck } from '../support/wsClient.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { demoServerOnFake } from '../support/demoServer.ts'
-import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, hit, profile, QUICK_FLOW_LOGS } from '../support/flowLab.ts'
+import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, denyAtEnd, platformDenyAtEnd, platformDnsAllow, profile, QUICK_FLOW_LOGS } from '../support/flowLab.ts'
 import type { WhiskerLab } from '../support/flowLab.ts'
-import { allowedScript, droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
+import { allowedScript, DNS_ROWS, droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
 import { whiskerService } from '../fakeWhisker/objects.ts'
 
 const token = 'matrix-flows-token-0123456789'
@@ -42,7 +42,7 @@ const recent: FlowsAction = flowsRecent
 
 before(async () => {
   process.env.PATH = `${standInDocker()}:${originalPath}`
-  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET] })
+  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies([])] })
   lab = await attachWhisker(fake)
   server = await demoServerOnFake(fake, { token, origin, context: 'kind-calico-lab', actions: [...matrices, ...policyStepActions, watch, watchFew, recent] })
 })
@@ -99,10 +99,11 @@ test('Calico\'s verdict per cell: records matched by pod, port and window, the d
   setPolicies(labPolicies())
   const t = now()
   add([
-    ...cellRecords('productpage', 'details', t, { src: { action: 'Allow', enforced: [allowBy('productpage', 0)] }, dst: { action: 'Allow', enforced: [allowBy('details', 0)] } }),
-    ...cellRecords('alpine-dev1', 'productpage', t, { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } }),
+    ...cellRecords('productpage', 'details', t, { src: { action: 'Allow', enforced: [allowBy('productpage-to-details', 0)] }, dst: { action: 'Allow', enforced: [allowBy('details-from-productpage', 0)] } }),
+    ...cellRecords('alpine-dev1', 'productpage', t, { src: { action: 'Deny', enforced: [platformDenyAtEnd()] } }),
     ...cellRecords('host1', 'productpage', t, { dst: { action: 'Allow', enforced: [allowBy('productpage-from-outside-range', 0)] } }),
-    ...cellRecords('other-range', 'productpage', t, { dst: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } }),
+    // productpage's own ingress policy makes the default tier apply to it: its end denies the other range
+    ...cellRecords('other-range', 'productpage', t, { dst: { action: 'Deny', enforced: [denyAtEnd('productpage-from-outside-range')] } }),
     ...cellRecords('alpine-default', 'dns', t, { src: { action: 'Allow', enforced: [profile('default')] }, dst: { action: 'Allow', enforced: [profile('kube-system')] } }),
   ])
   const { p, run: r, ms } = await runMatrix()
@@ -110,14 +111,14 @@ test('Calico\'s verdict per cell: records matched by pod, port and window, the d
   const state = (from: string, to: string) => p.compare().states.get(`${from}|${to}`)
 
   assert.equal(calico('productpage', 'details').verdict, 'allowed')
-  assert.equal(calico('productpage', 'details').calico?.enforced?.text, 'tier default › dev1/details › Allow (rule 0)')
-  assert.equal(calico('productpage', 'details').calico?.source?.enforced?.text, 'tier default › dev1/productpage › Allow (rule 0)')
-  assert.equal(p.cell('productpage', 'details')!.opinions.expected?.engine?.ingress.policy, 'dev1/details')
+  assert.equal(calico('productpage', 'details').calico?.enforced?.text, 'tier default › dev1/details-from-productpage › Allow (rule 0)')
+  assert.equal(calico('productpage', 'details').calico?.source?.enforced?.text, 'tier default › dev1/productpage-to-details › Allow (rule 0)')
+  assert.equal(p.cell('productpage', 'details')!.opinions.expected?.engine?.ingress.policy, 'dev1/details-from-productpage')
   assert.equal(state('productpage', 'details'), 'match', 'the engine names the same policy and rule on both sides')
 
   assert.equal(calico('alpine-dev1', 'productpage').verdict, 'denied')
   assert.equal(calico('alpine-dev1', 'productpage').calico?.decidedBy, 'source')
-  assert.match(calico('alpine-dev1', 'productpage').reason, /denied it at egress from dev1\/alpine: tier default › end of tier \(selected by dev1\/default-deny\) › Deny/)
+  assert.match(calico('alpine-dev1', 'productpage').reason, /denied it at egress from dev1\/alpine: tier platform-baseline › end of tier \(selected by platform-baseline\.dev1-default-deny\) › Deny/)
   assert.equal(state('alpine-dev1', 'productpage'), 'match')
 
   // the GlobalNetworkSet names host1's records, so the two outside clients are told apart
@@ -136,7 +137,7 @@ test('Calico\'s verdict per cell: records matched by pod, port and window, the d
   assert.match(missing.reason, /no flow record from dev1\/ratings-v1-64d59779-\* to dev1\/details:9080\/TCP in this window/)
   assert.equal(state('ratings', 'details'), 'match')
   assert.equal(p.cell('other-range', 'details')!.opinions.calico, undefined, 'a cell never probed gets no Calico opinion')
-  assert.equal(p.summary?.mismatches, 0)
+  assert.equal(p.summary?.mismatches, 0, [...p.compare().states].filter(([, s]) => s === 'mismatch').map(([k]) => k).join(', '))
   assert.equal(p.summary?.probes, 45)
 
   // bounded: the run waited for the missing records no longer than the deadline (plus a poll and the probes)
@@ -152,14 +153,14 @@ test('a disagreement with the engine is marked like a probe mismatch: another ve
   const t = now()
   add([
     // Calico names rule 1 of ratings where the engine finds rule 0
-    ...cellRecords('reviews-v2', 'ratings', t, { src: { action: 'Allow', enforced: [allowBy('reviews-to-ratings', 0)] }, dst: { action: 'Allow', enforced: [allowBy('ratings', 1)] } }),
+    ...cellRecords('reviews-v2', 'ratings', t, { src: { action: 'Allow', enforced: [allowBy('reviews-to-ratings', 0)] }, dst: { action: 'Allow', enforced: [allowBy('ratings-from-reviews', 1)] } }),
     // Calico allowed what the engine and the probe deny
-    ...cellRecords('alpine-default', 'details', t, { src: { action: 'Allow', enforced: [profile('default')] }, dst: { action: 'Allow', enforced: [allowBy('details', 0)] } }),
+    ...cellRecords('alpine-default', 'details', t, { src: { action: 'Allow', enforced: [profile('default')] }, dst: { action: 'Allow', enforced: [allowBy('details-from-productpage', 0)] } }),
   ])
   const { p } = await runMatrix()
   const states = p.compare().states
   assert.equal(states.get('reviews-v2|ratings'), 'mismatch')
-  assert.match(calicoDisagreement(p.cell('reviews-v2', 'ratings')!) ?? '', /^ingress: Calico: tier default › dev1\/ratings › Allow \(rule 1\); engine: tier default › dev1\/ratings ingress\[0\]$/)
+  assert.match(calicoDisagreement(p.cell('reviews-v2', 'ratings')!) ?? '', /^ingress: Calico: tier default › dev1\/ratings-from-reviews › Allow \(rule 1\); engine: tier default › dev1\/ratings-from-reviews ingress\[0\]$/)
   assert.equal(states.get('alpine-default|details'), 'mismatch')
   assert.equal(calicoDisagreement(p.cell('alpine-default', 'details')!), 'the engine expects denied, Calico\'s flow logs say allowed')
   assert.equal(p.summary?.mismatches, 2, 'the summary counts them with the probes\' mismatches')
@@ -208,7 +209,7 @@ test('settling, then flow logs: Calico is read once, after the re-probes, and sp
         add(cellRecords(row, col, now() - 15, { src: { action: 'Allow', enforced: [profile('dev1')] }, dst: { action: 'Allow', enforced: [profile('dev1')] } }))
         return allowedScript(req, 5)
       }
-      add(cellRecords(row, col, now(), { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } }), Date.now() + 1500)
+      add(cellRecords(row, col, now(), { src: { action: 'Deny', enforced: [platformDenyAtEnd()] } }), Date.now() + 1500)
       return droppedScript(req, 200)
     },
   }))
@@ -256,43 +257,61 @@ test('flow logs missing altogether: every probed cell says why, once on the slid
   }
 })
 
-test('the staged step end to end: staged, traffic flows, pending denies; enforced, the same cells denied', async () => {
+test('the staged step end to end: staged, traffic flows, pending denies; enforced, the same cells denied', async (t) => {
   setPolicies([])
-  fake.onExec(labExecHandler({ deniedMs: 100, policies: false }))
   const staged = policyStep('default-deny-staged')!
   const enforced = policyStep('default-deny')!
-  const t1 = now() - 10
-  const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [denyAtEnd('default-deny', 'StagedNetworkPolicy')] }
-  add([
-    ...cellRecords('productpage', 'details', t1, { src: wouldDeny, dst: wouldDeny }),
-    ...cellRecords('productpage', 'dns', t1, {
-      src: { action: 'Allow', enforced: [profile('dev1')], pending: [hit('StagedNetworkPolicy', 'default-deny', { namespace: 'dev1', action: 'Allow', rule: 0, index: 1 })] },
-      dst: { action: 'Allow', enforced: [profile('kube-system')], pending: [profile('kube-system')] },
-    }),
-  ])
+  const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [platformDenyAtEnd(true)] }
+  // Calico files each probe of the staged moment as it runs (its records carry the probe's time); t1: productpage →
+  // details's
+  let t1 = now()
+  fake.onExec(labExecHandler({
+    deniedMs: 100,
+    policies: false,
+    override: (row, col) => {
+      if (row === 'productpage' && col === 'details') {
+        t1 = now()
+        add(cellRecords(row, col, t1, { src: wouldDeny, dst: wouldDeny }))
+      }
+      if (row === 'productpage' && col === 'dns') {
+        add(cellRecords(row, col, now(), {
+          src: { action: 'Allow', enforced: [profile('dev1')], pending: [platformDnsAllow(true)] },
+          dst: { action: 'Allow', enforced: [profile('kube-system')], pending: [profile('kube-system')] },
+        }))
+      }
+      return undefined
+    },
+  }))
   const d = await deck()
   for (const action of [staged.apply, staged.matrix, enforced.apply, enforced.matrix]) d.send({ type: 'subscribe', action })
   for (const action of [staged.apply, staged.matrix, enforced.apply, enforced.matrix]) await d.waitFor((m) => m.type === 'state' && m.action === action)
   d.send({ type: 'run', action: staged.apply })
   assert.equal((await d.waitFor(exitOf(staged.apply))).status, 'succeeded')
-  assert.ok((fake.objects() as KubeObject[]).some((o) => o.kind === 'StagedNetworkPolicy' && o.metadata.name === 'default-deny'), 'the staged policy is in the API server')
+  assert.ok((fake.objects() as KubeObject[]).some((o) => o.kind === 'StagedGlobalNetworkPolicy' && o.metadata.name === 'platform-baseline.dev1-default-deny'), 'the staged policy is in the API server')
   assert.equal((await d.waitFor(exitOf(staged.matrix), 40_000)).status, 'succeeded', 'applying the step re-ran its matrix')
   const m1 = readMatrix(stdout(server.store.get(staged.matrix).run!)).reachability!
-  assert.ok(m1.header.expected.policies.includes('StagedNetworkPolicy dev1/default-deny'), 'the live read lists the staged kinds')
+  assert.ok(m1.header.expected.policies.includes('StagedGlobalNetworkPolicy platform-baseline.dev1-default-deny'), 'the live read lists the staged kinds')
   const pd = m1.cell('productpage', 'details')!
   assert.equal(pd.opinions.expected?.verdict, 'allowed', 'a staged policy changes no traffic')
   assert.equal(pd.opinions.expected?.engine?.pending?.verdict, 'denied', 'the engine: it would deny')
   assert.equal(pd.opinions.observed?.verdict, 'allowed', 'the probe connects')
   assert.equal(pd.opinions.calico?.verdict, 'allowed')
   assert.equal(pd.opinions.calico?.calico?.pending?.verdict, 'denied', 'Calico\'s pending trace: it would deny')
-  assert.equal(pd.opinions.calico?.calico?.pending?.hit.text, 'tier default › end of tier (selected by staged dev1/default-deny) › Deny')
+  assert.equal(pd.opinions.calico?.calico?.pending?.hit.text, 'tier platform-baseline › end of tier (selected by staged platform-baseline.dev1-default-deny) › Deny')
   assert.equal(m1.compare().states.get('productpage|details'), 'match', 'the engine\'s pending verdict and Calico\'s agree, side and policy')
-  assert.equal(m1.cell('productpage', 'dns')!.opinions.calico?.calico?.pending?.verdict, 'allowed', 'DNS would stay allowed')
+  assert.equal(m1.cell('productpage', 'dns')!.opinions.calico?.calico?.pending?.verdict, 'allowed', 'DNS would stay allowed for a caller')
 
-  // enforce: the same cells, now denied by the default deny (the staged twin stays)
-  fake.onExec(labExecHandler({ deniedMs: 100, override: (row, col, req) => (col !== 'dns' && !row.startsWith('host') && !row.startsWith('other') ? droppedScript(req, 100) : undefined) }))
-  const t2 = Math.max(now(), t1 + 15)
-  add(cellRecords('productpage', 'details', t2, { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')], pending: [denyAtEnd('default-deny', 'StagedNetworkPolicy', 2)] } }))
+  // enforce: the same cells, now denied by the default deny (the staged twin stays); host1 too, until step 6 lets
+  // its range in (no settling for a cell the stand-in would still let through)
+  const pathBefore = process.env.PATH
+  process.env.PATH = `${standInDocker({ lbAllowed: false })}:${originalPath}`
+  t.after(() => void (process.env.PATH = pathBefore))
+  fake.onExec(labExecHandler({ deniedMs: 100, override: (row, col, req) => (!(col === 'dns' && DNS_ROWS.has(row)) && !row.startsWith('host') && !row.startsWith('other') ? droppedScript(req, 100) : undefined) }))
+  // the enforced moment's probes land in a later 15 s bucket than the staged moment's (one bucket naming both policies
+  // would be a policy change during it, another case): wait for the next bucket if need be
+  const nextBucket = (Math.floor(t1 / 15) + 1) * 15
+  while (now() < nextBucket) await new Promise((r) => setTimeout(r, 100))
+  add(cellRecords('productpage', 'details', now(), { src: { action: 'Deny', enforced: [platformDenyAtEnd()], pending: [platformDenyAtEnd()] } }))
   d.send({ type: 'run', action: enforced.apply })
   assert.equal((await d.waitFor(exitOf(enforced.apply))).status, 'succeeded')
   assert.equal((await d.waitFor(exitOf(enforced.matrix), 40_000)).status, 'succeeded')
@@ -309,8 +328,8 @@ test('the staged step end to end: staged, traffic flows, pending denies; enforce
 test('flows steps: a list newest first, one record per line; the watch ends by itself; a watch that drops says so', async () => {
   const t = now()
   add([
-    ...cellRecords('productpage', 'details', t - 40, { dst: { action: 'Allow', enforced: [allowBy('details', 0)] } }),
-    ...cellRecords('alpine-dev1', 'productpage', t - 5, { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } }),
+    ...cellRecords('productpage', 'details', t - 40, { dst: { action: 'Allow', enforced: [allowBy('details-from-productpage', 0)] } }),
+    ...cellRecords('alpine-dev1', 'productpage', t - 5, { src: { action: 'Deny', enforced: [platformDenyAtEnd()] } }),
   ])
   const before = lab.whisker.requests.length
   const list = await run(recent.id)
@@ -329,7 +348,7 @@ test('flows steps: a list newest first, one record per line; the watch ends by i
   assert.ok(infos(list.run).some((i) => /^whisker pod whisker-6b7c9d8f55-q2x7m: 2 flow records touching dev1 since /.test(i)))
 
   // the watch: two minutes of backfill, then live, until its duration ends it — a success
-  add(cellRecords('ratings', 'details', now(), { src: { action: 'Deny', enforced: [denyAtEnd('default-deny')] } }), Date.now() + 800)
+  add(cellRecords('ratings', 'details', now(), { src: { action: 'Deny', enforced: [platformDenyAtEnd()] } }), Date.now() + 800)
   const live = await run(watch.id)
   assert.equal(live.exit.status, 'succeeded', JSON.stringify(live.exit.error))
   const watched = lab.whisker.requests.at(-1)!

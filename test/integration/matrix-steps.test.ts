@@ -34,7 +34,7 @@ const AFTER_APPLY = DETAILS.matrix
 const AFTER_REMOVE = matrixAfterSteps(DETAILS.number - 1)
 
 before(async () => {
-  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny', 'productpage'])] })
+  fake = await startFakeKube({ objects: [...labObjects(), ...labPolicies(['default-deny'])] })
   server = await demoServerOnFake(fake, { token, origin, actions: [...matrices, ...policyStepActions] })
 })
 after(async () => {
@@ -54,7 +54,7 @@ async function deck(...subscribe: string[]): Promise<TestDeck> {
 const exitOf = (action: string) => (m: ServerMessage): m is ExitMessage => m.type === 'exit' && m.action === action
 /** Distinct runs of `action` this deck saw start. */
 const runsSeen = (d: TestDeck, action: string) => new Set(d.messages.flatMap((m) => (m.type === 'state' && m.action === action && m.run?.status === 'running' ? [m.run.id] : [])))
-const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.name === 'details')
+const detailsPolicy = () => (fake.objects() as KubeObject[]).find((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.name === 'details-from-productpage')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 test('the fake\'s dataplane reads the demo moment by kind and name: the staged default deny is not the enforced one', async () => {
@@ -70,7 +70,7 @@ test('the fake\'s dataplane reads the demo moment by kind and name: the staged d
   const enforced = policyStep('default-deny')!
   assert.equal(await at(['default-deny-staged']), staged.number, 'staged only: the staged moment, everything still open')
   assert.equal(await at(['default-deny-staged', 'default-deny']), enforced.number)
-  assert.equal(await at(['default-deny', 'productpage']), policyStep('productpage')!.number, 'a staged step left out changes no verdict')
+  assert.equal(await at(['default-deny', 'details']), policyStep('details')!.number, 'a staged step left out changes no verdict')
 })
 
 test('the step actions chain to the matrix; the catalog refuses a `then` that names nothing', () => {
@@ -103,7 +103,7 @@ test('two windows click Apply: one apply, then exactly one matrix run, seen by b
   assert.equal(runsSeen(b, AFTER_APPLY).size, 1)
   assert.equal(fake.execRequests.length - execsBefore, 40, 'one matrix worth of pod probes reached the API server')
   const p = readMatrix(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
-  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details'), 'the matrix read the cluster after the apply')
+  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details-from-productpage'), 'the matrix read the cluster after the apply')
 })
 
 test('Remove: the policy goes, and the matrix re-runs without it', async () => {
@@ -114,7 +114,7 @@ test('Remove: the policy goes, and the matrix re-runs without it', async () => {
   const m = await d.waitFor(exitOf(AFTER_REMOVE), 20_000)
   assert.equal(m.status, 'succeeded')
   const p = readMatrix(server.store.get(AFTER_REMOVE).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
-  assert.ok(!p?.header.expected.policies.includes('NetworkPolicy dev1/details'))
+  assert.ok(!p?.header.expected.policies.includes('NetworkPolicy dev1/details-from-productpage'))
 })
 
 test('a matrix already running when the step lands runs once more after it, reading the new policy', async () => {
@@ -130,7 +130,7 @@ test('a matrix already running when the step lands runs once more after it, read
   assert.equal(exits.length, 2, 'the running matrix, then one more')
   assert.equal(runsSeen(d, AFTER_APPLY).size, 2)
   const p = readMatrix(server.store.get(AFTER_APPLY).run!.chunks.filter((c) => c.stream === 'stdout').map((c) => c.data).join('')).reachability
-  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details'))
+  assert.ok(p?.header.expected.policies.includes('NetworkPolicy dev1/details-from-productpage'))
   await sleep(300)
   assert.equal(runsSeen(d, AFTER_APPLY).size, 2, 'and no third')
 })

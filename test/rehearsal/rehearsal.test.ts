@@ -132,7 +132,7 @@ test('npm run demo:rehearse on the fake lab: every step in slide order, ready, t
   assert.equal(watchRun.status, 'cancelled', 'stopped, as a presenter stops it')
   assert.ok(endedWell(watchRun, true), 'a watch stopped after it streamed is a complete recording')
   const records = watchRun.chunks.filter((c) => c.stream === 'stdout').flatMap((c) => c.data.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { action: string; policies: { pending: Array<{ kind: string; trigger: { kind: string; name: string } | null }> | null } }))
-  assert.ok(records.some((r) => r.action === 'Allow' && r.policies.pending?.some((h) => h.kind === 'EndOfTier' && h.trigger?.kind === 'StagedNetworkPolicy' && h.trigger.name === 'default-deny')), 'a flow the staged default deny would drop, still allowed')
+  assert.ok(records.some((r) => r.action === 'Allow' && r.policies.pending?.some((h) => h.kind === 'EndOfTier' && h.trigger?.kind === 'StagedGlobalNetworkPolicy' && h.trigger.name === 'platform-baseline.dev1-default-deny')), 'a flow the staged default deny would drop, still allowed')
   // time: against the 30-minute budget, per slide with its note's plan; the watch beside its slide's steps
   const deck = await readDeck()
   assert.equal(json.time.budgetSeconds, 1800)
@@ -216,11 +216,12 @@ test('Ctrl-C mid-way cancels the running step through its signal and restores th
   let sent = false
   const stepsApplied = () => lab.policies().length
   const deletesBefore = lab.fake.requests.filter((r) => r.method === 'DELETE').length
-  // once three step objects are in (the staged deny, the deny, productpage), every probe hangs: the signal must end them
-  lab.override(() => (stepsApplied() >= 3 ? { steps: [{ stdout: '' }], hang: true } : undefined))
+  // once five step objects are in (the staged pair, the platform's pair, productpage's egress to details), every probe
+  // hangs: the signal must end them
+  lab.override(() => (stepsApplied() >= 5 ? { steps: [{ stdout: '' }], hang: true } : undefined))
   try {
     const { code, out: terminal } = await cli(['--context', lab.context, '--out', out], (child) => {
-      if (!sent && stepsApplied() >= 3 && lab.fake.openExecStreams > 0) {
+      if (!sent && stepsApplied() >= 5 && lab.fake.openExecStreams > 0) {
         sent = true
         child.kill('SIGINT')
       }
@@ -228,10 +229,10 @@ test('Ctrl-C mid-way cancels the running step through its signal and restores th
     assert.ok(sent, `SIGINT was sent mid-way:\n${terminal}`)
     assert.equal(code, 130, terminal)
     assert.match(terminal, /■ stopping: the running step is cancelled/)
-    assert.match(terminal, /open baseline restored: removed .*networkpolicy\.projectcalico\.org\/productpage.*networkpolicy\.projectcalico\.org\/default-deny.*stagednetworkpolicy\.projectcalico\.org\/default-deny/)
+    assert.match(terminal, /open baseline restored: removed .*networkpolicy\.projectcalico\.org\/productpage-to-details.*globalnetworkpolicy\.projectcalico\.org\/platform-baseline\.dev1-default-deny.*stagedglobalnetworkpolicy\.projectcalico\.org\/platform-baseline\.dev1-default-deny/)
     // the fake saw the deletes, and no step policy is left
     const deletes = lab.fake.requests.filter((r) => r.method === 'DELETE').slice(deletesBefore).map((r) => r.path.split('/').at(-1))
-    assert.ok(deletes.includes('default-deny') && deletes.includes('productpage'), deletes.join(', '))
+    assert.ok(deletes.includes('platform-baseline.dev1-default-deny') && deletes.includes('productpage-to-details'), deletes.join(', '))
     assert.deepEqual(lab.policies(), [])
     await until('the cancelled probes closed their streams', () => lab.fake.openExecStreams === 0, 5000)
     const { first, json } = readReport(out)

@@ -103,3 +103,11 @@ export const allowBy = (policy: string, rule = 0, index = 0): GoPolicyHit => hit
 
 /** The end of the default tier, after the policy that selected the endpoint. */
 export const denyAtEnd = (policy: string, kind: 'CalicoNetworkPolicy' | 'StagedNetworkPolicy' = 'CalicoNetworkPolicy', index = 1): GoPolicyHit => endOfTier({ kind, name: policy, namespace: 'dev1' }, { index })
+
+/** The platform's default deny for dev1 (manifests/50, staged in 49): the end of tier platform-baseline after it. */
+export const platformDenyAtEnd = (staged = false, index = 0): GoPolicyHit =>
+  endOfTier({ kind: staged ? 'StagedGlobalNetworkPolicy' : 'GlobalNetworkPolicy', name: 'platform-baseline.dev1-default-deny' }, { tier: 'platform-baseline', index })
+
+/** The platform's DNS allow for the pods that call someone (manifests/50, staged in 49), by its rule `rule`. */
+export const platformDnsAllow = (staged = false, rule = 0): GoPolicyHit =>
+  hit(staged ? 'StagedGlobalNetworkPolicy' : 'GlobalNetworkPolicy', 'platform.dev1-dns-for-callers', { tier: 'platform', action: 'Allow', rule })

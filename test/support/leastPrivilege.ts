@@ -1,15 +1,17 @@
-// The lab's least privilege, declared once for every test that checks it — the flows the policy steps intend — and the
-// one independent oracle the tests keep.
+// The lab's least privilege, declared once for every test that checks it — the flows the policy steps intend, which
+// step opens which — and the one independent oracle the tests keep.
 //
-// The oracle: a deliberately simplified evaluator of Calico semantics that holds for these manifests (one tier, Allow
-// and Deny rules, checked by the cluster-kit tests): the policies selecting an endpoint for a direction are tried in
-// Calico's order (`order`, then name) and the first rule that matches decides; selected but unmatched is the tier's
-// default deny; endpoints no policy selects are open (their namespace's profile). It shares the engine's selector
-// parser and CIDR math (one implementation of each), but not its evaluation: it is the one independent check that the
-// policy engine (and the matrix built on it) agrees with what the YAML says. It also names what decided (`decision`):
-// the fake lab writes Calico's flow records from it (test/fakeLab/flowLogs.ts).
+// The oracle: a deliberately simplified evaluator of Calico semantics that holds for these manifests (checked by the
+// cluster-kit tests): tiers in `order`; in a tier, the policies selecting an endpoint for a direction are tried in
+// Calico's order (`order`, then name) and the first rule that matches decides — Allow, Deny, or Pass to the next tier;
+// a tier that selects the endpoint but matches nothing applies its defaultAction (Deny, or Pass); a tier that selects
+// nothing is skipped; past the last tier, the namespace's profile allows. It shares the engine's selector parser and
+// CIDR math (one implementation of each), but not its evaluation: it is the one independent check that the policy
+// engine (and the matrix built on it) agrees with what the YAML says. It also names what decided (`decision`): the
+// fake lab writes Calico's flow records from it (test/fakeLab/flowLogs.ts).
 import { LAB } from '../../demo-server/src/catalog/lab.ts'
 import { MATRIX_SOURCES, MATRIX_TARGETS } from '../../demo-server/src/catalog/matrices.ts'
+import type { PolicyStepId } from '../../demo-server/src/catalog/policySteps.ts'
 import { evaluateSelector, parseSelector } from '../../demo-server/src/policy/index.ts'
 import { cidrContains, parseCidr, parseIPv4 } from '../../demo-server/src/policy/model.ts'
 import { matchesLabelSelectorText } from '../../demo-server/src/policy/labelSelector.ts'
@@ -27,13 +29,28 @@ export const INTENDED_9080: ReadonlyArray<readonly [from: string, to: string]> =
 ]
 /** Workloads the allowed outside range reaches (through the LoadBalancer, on the pod's 9080). */
 export const INTENDED_FROM_OUTSIDE = ['productpage-v1'] as const
+/** The dev1 workloads that resolve names: those that call someone. The others get no egress at all. */
+export const INTENDED_DNS = ['productpage-v1', 'reviews-v2', 'reviews-v3'] as const
+
+/**
+ * The matrix cells ("row→column") each policy step opens. The first two are the platform's deny steps (staged, then
+ * enforced): they open nothing. Every later step opens exactly its flow, both ends at once.
+ */
+export const STEP_OPENS: Readonly<Record<PolicyStepId, readonly string[]>> = {
+  'default-deny-staged': [],
+  'default-deny': [],
+  details: ['productpage→details'],
+  reviews: ['productpage→reviews'],
+  ratings: ['reviews-v2→ratings', 'reviews-v3→ratings'],
+  'outside-range': ['host1→productpage'],
+}
 
 /** The intended flows between pods, "dev1/a → dev1/b", with `arrow` between them. */
 export const intendedPodFlows = (arrow = ' → '): string[] => INTENDED_9080.map(([a, b]) => `${LAB.namespace}/${a}${arrow}${LAB.namespace}/${b}`)
 
 /**
  * The same flows as matrix cells "row→column": a row leaves from the pod its selector picks, a column is the Service
- * whose selector matches the target's pods. DNS is intended for every pod row; the other outside range reaches nothing.
+ * whose selector matches the target's pods. The other outside range reaches nothing. DNS: see intendedDnsRows.
  */
 export function intendedMatrixCells(): string[] {
   const labels = new Map(podModels().map((p) => [p.name, p.labels]))
@@ -46,6 +63,13 @@ export function intendedMatrixCells(): string[] {
   ])].sort()
 }
 
+/** The matrix rows that reach kube-dns at the end: dev1's callers, and every row outside dev1 (no policy selects it). */
+export function intendedDnsRows(): string[] {
+  const labels = new Map(podModels().map((p) => [p.name, p.labels]))
+  const callers = INTENDED_DNS.map((w) => MATRIX_SOURCES.find((s) => s.pod && s.pod.namespace === LAB.namespace && matchesLabelSelectorText(s.pod.selector, labels.get(w) ?? {}))?.id)
+  return [...callers, ...MATRIX_SOURCES.filter((s) => !s.pod || s.pod.namespace !== LAB.namespace).map((s) => s.id)].filter((id): id is string => id !== undefined).sort()
+}
+
 // ---- the oracle ----------------------------------------------------------------------------------------------
 
 export interface Endpoint {
@@ -53,12 +77,15 @@ export interface Endpoint {
   ip: string
   namespace?: string
   labels: Record<string, string>
+  /** a pod's ServiceAccount; an outside address has none */
+  serviceAccount?: string
 }
 
 interface EntityRule {
   nets?: string[]
   selector?: string
   namespaceSelector?: string
+  serviceAccounts?: { names?: string[]; selector?: string }
   ports?: Array<number | string>
 }
 interface Rule {
@@ -68,24 +95,37 @@ interface Rule {
   destination?: EntityRule
 }
 export interface Policy {
-  metadata: { name: string; namespace: string }
-  spec: { selector?: string; types?: string[]; ingress?: Rule[]; egress?: Rule[]; order?: number; tier?: string; stagedAction?: string }
-  /** a StagedNetworkPolicy, evaluated only with `{ staged: true }` (what flow logs call the pending trace) */
+  kind: 'NetworkPolicy' | 'GlobalNetworkPolicy'
+  /** a GlobalNetworkPolicy has none */
+  metadata: { name: string; namespace?: string }
+  spec: {
+    selector?: string; namespaceSelector?: string; serviceAccountSelector?: string; types?: string[]; ingress?: Rule[]; egress?: Rule[]
+    order?: number; tier?: string; stagedAction?: string
+  }
+  /** a staged policy, evaluated only with `{ staged: true }` (what flow logs call the pending trace) */
   staged?: boolean
+}
+export interface Tier {
+  name: string
+  order: number
+  defaultAction: 'Deny' | 'Pass'
 }
 
 /**
  * What decided one direction of a connection for an endpoint, as Calico's policy trace names it: the first matching
- * rule of the policies selecting it; the tier's end (selected, nothing matched: denied); or no policy at all (the
- * namespace's profile allows).
+ * Allow or Deny rule of the policies selecting it; a tier's end (selected, nothing matched: its defaultAction Deny); or
+ * no tier deciding (the namespace's profile allows).
  */
 export type Decision =
-  | { allowed: boolean; by: 'rule'; policy: Policy; rule: number }
-  | { allowed: false; by: 'end-of-tier'; selecting: Policy[] }
+  | { allowed: boolean; by: 'rule'; tier: string; policy: Policy; rule: number }
+  | { allowed: false; by: 'end-of-tier'; tier: string; selecting: Policy[] }
   | { allowed: true; by: 'profile' }
 
+/** The built-in tier every policy without `tier` is in (its order is fixed by Calico's validator). */
+const DEFAULT_TIER: Tier = { name: 'default', order: 1_000_000, defaultAction: 'Deny' }
+
 /** Felix's name for a policy when two share an order (libcalico-go: staged ones carry "staged:"). */
-const sortName = (p: Policy) => `${p.metadata.namespace}/${p.staged ? 'staged:' : ''}${p.metadata.name}`
+const sortName = (p: Policy) => `${p.metadata.namespace ?? ''}/${p.staged ? 'staged:' : ''}${p.metadata.name}`
 /** Calico's order within a tier: `order` ascending, no order last, then by name (felix/calc/policy_sorter.go). */
 const calicoOrder = (a: Policy, b: Policy): number => {
   const oa = a.spec.order ?? Number.POSITIVE_INFINITY
@@ -96,21 +136,35 @@ const calicoOrder = (a: Policy, b: Policy): number => {
 const NS_LABELS = (ns: string) => ({ 'projectcalico.org/name': ns, 'kubernetes.io/metadata.name': ns })
 const selects = (selector: string, labels: Record<string, string>) => evaluateSelector(parseSelector(selector), labels)
 
+const POLICY_KINDS: Record<string, { kind: Policy['kind']; staged: boolean }> = {
+  'projectcalico.org/v3/NetworkPolicy': { kind: 'NetworkPolicy', staged: false },
+  'projectcalico.org/v3/GlobalNetworkPolicy': { kind: 'GlobalNetworkPolicy', staged: false },
+  'projectcalico.org/v3/StagedNetworkPolicy': { kind: 'NetworkPolicy', staged: true },
+  'projectcalico.org/v3/StagedGlobalNetworkPolicy': { kind: 'GlobalNetworkPolicy', staged: true },
+}
+
 export class LeastPrivilegeOracle {
   readonly policies: Policy[]
+  readonly tiers: Tier[]
   readonly endpoints: Endpoint[]
 
-  /** `staged`: StagedNetworkPolicies (stagedAction Set) count as policies too — the trace flow logs call pending. */
+  /** `staged`: staged policies (stagedAction Set) count as policies too — the trace flow logs call pending. */
   constructor(docs: Doc[] = allDocs(), options: { staged?: boolean } = {}) {
-    const enforced = docs.filter((d) => gvk(d.obj) === 'projectcalico.org/v3/NetworkPolicy').map((d) => d.obj as Policy)
-    const staged = options.staged
-      ? docs.filter((d) => gvk(d.obj) === 'projectcalico.org/v3/StagedNetworkPolicy' && (d.obj as Policy).spec.stagedAction !== 'Delete').map((d) => ({ ...(d.obj as Policy), staged: true }))
-      : []
-    this.policies = [...enforced, ...staged]
-    const tiered = this.policies.find((p) => (p.spec.tier ?? 'default') !== 'default')
-    if (tiered) throw new Error(`the oracle evaluates the default tier only; ${tiered.metadata.name} is in tier ${tiered.spec.tier}`)
-    this.endpoints = podModels(docs).map((p, i) => ({ id: `${p.namespace}/${p.name}`, ip: `198.19.16.${i + 1}`, namespace: p.namespace, labels: p.labels }))
-    this.endpoints.push({ id: 'kube-system/coredns', ip: '198.19.16.100', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } })
+    this.policies = docs.flatMap((d) => {
+      const known = POLICY_KINDS[gvk(d.obj)]
+      if (!known || (known.staged && (!options.staged || d.obj.spec?.stagedAction === 'Delete'))) return []
+      return [{ ...(d.obj as Policy), kind: known.kind, ...(known.staged ? { staged: true } : {}) }]
+    })
+    const declared = docs.filter((d) => gvk(d.obj) === 'projectcalico.org/v3/Tier')
+      .map((d) => ({ name: d.obj.metadata.name as string, order: d.obj.spec?.order as number, defaultAction: (d.obj.spec?.defaultAction ?? 'Deny') as Tier['defaultAction'] }))
+    this.tiers = [DEFAULT_TIER, ...declared.filter((t) => t.name !== DEFAULT_TIER.name)].sort((a, b) => a.order - b.order)
+    for (const p of this.policies) {
+      if (!this.tiers.some((t) => t.name === (p.spec.tier ?? 'default'))) throw new Error(`${p.metadata.name}: tier ${p.spec.tier} is not declared`)
+    }
+    this.endpoints = podModels(docs).map((p, i) => ({
+      id: `${p.namespace}/${p.name}`, ip: `198.19.16.${i + 1}`, namespace: p.namespace, labels: p.labels, serviceAccount: p.serviceAccount,
+    }))
+    this.endpoints.push({ id: 'kube-system/coredns', ip: '198.19.16.100', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, serviceAccount: 'coredns' })
     this.endpoints.push({ id: 'host1', ip: LAB.host1Ip, labels: {} }, { id: 'other-range', ip: LAB.otherIp, labels: {} })
   }
 
@@ -120,14 +174,29 @@ export class LeastPrivilegeOracle {
     return e
   }
 
+  /** A ServiceAccount's labels as Calico sees them: its name under projectcalico.org/name (the lab sets no others). */
+  private static accountLabels = (ep: Endpoint) => ({ 'projectcalico.org/name': ep.serviceAccount ?? '' })
+
+  /** Whether a policy selects an endpoint at all (its namespace, selector, namespaceSelector, serviceAccountSelector). */
+  private selectsEndpoint(p: Policy, ep: Endpoint): boolean {
+    if (!ep.namespace) return false
+    if (p.kind === 'NetworkPolicy' ? ep.namespace !== (p.metadata.namespace ?? 'default') : p.spec.namespaceSelector && !selects(p.spec.namespaceSelector, NS_LABELS(ep.namespace))) return false
+    if (p.spec.serviceAccountSelector && !selects(p.spec.serviceAccountSelector, LeastPrivilegeOracle.accountLabels(ep))) return false
+    return selects(p.spec.selector ?? 'all()', ep.labels)
+  }
+
   private entityMatches(policy: Policy, e: EntityRule | undefined, peer: Endpoint): boolean {
     if (!e) return true
     if (e.nets && !e.nets.some((n) => cidrContains(parseCidr(n)!, parseIPv4(peer.ip)!))) return false
-    if (e.selector || e.namespaceSelector) {
+    if (e.selector || e.namespaceSelector || e.serviceAccounts) {
       if (!peer.namespace) return false
-      const nsOk = e.namespaceSelector ? selects(e.namespaceSelector, NS_LABELS(peer.namespace)) : peer.namespace === policy.metadata.namespace
+      // no namespaceSelector: the policy's own namespace, or every namespace for a GlobalNetworkPolicy
+      const nsOk = e.namespaceSelector ? selects(e.namespaceSelector, NS_LABELS(peer.namespace)) : policy.kind === 'GlobalNetworkPolicy' || peer.namespace === policy.metadata.namespace
       if (!nsOk) return false
       if (e.selector && !selects(e.selector, peer.labels)) return false
+      const sa = e.serviceAccounts
+      if (sa?.names && !sa.names.includes(peer.serviceAccount ?? '')) return false
+      if (sa?.selector && !selects(sa.selector, LeastPrivilegeOracle.accountLabels(peer))) return false
     }
     return true
   }
@@ -144,18 +213,27 @@ export class LeastPrivilegeOracle {
 
   /** What decides `ep`'s direction towards (egress) or from (ingress) `peer` on port/protocol. */
   decision(ep: Endpoint, dir: 'Ingress' | 'Egress', peer: Endpoint, port: number, protocol: string): Decision {
-    const selecting = this.policies
-      .filter((p) => ep.namespace === p.metadata.namespace && selects(p.spec.selector ?? 'all()', ep.labels) && (p.spec.types ?? []).includes(dir))
-      .sort(calicoOrder)
-    if (selecting.length === 0) return { allowed: true, by: 'profile' }
-    for (const policy of selecting) {
-      const rule = this.firstMatch(policy, dir, peer, port, protocol)
-      if (rule < 0) continue
-      const action = (dir === 'Ingress' ? policy.spec.ingress : policy.spec.egress)![rule]!.action
-      if (action !== 'Allow' && action !== 'Deny') throw new Error(`the oracle knows Allow and Deny rules; ${policy.metadata.name} has ${action}`)
-      return { allowed: action === 'Allow', by: 'rule', policy, rule }
+    for (const tier of this.tiers) {
+      const selecting = this.policies
+        .filter((p) => (p.spec.tier ?? 'default') === tier.name && this.selectsEndpoint(p, ep) && (p.spec.types ?? []).includes(dir))
+        .sort(calicoOrder)
+      if (selecting.length === 0) continue
+      let passed = false
+      for (const policy of selecting) {
+        const rule = this.firstMatch(policy, dir, peer, port, protocol)
+        if (rule < 0) continue
+        const action = (dir === 'Ingress' ? policy.spec.ingress : policy.spec.egress)![rule]!.action
+        if (action === 'Pass') {
+          passed = true
+          break
+        }
+        if (action !== 'Allow' && action !== 'Deny') throw new Error(`the oracle knows Allow, Deny and Pass rules; ${policy.metadata.name} has ${action}`)
+        return { allowed: action === 'Allow', by: 'rule', tier: tier.name, policy, rule }
+      }
+      if (passed || tier.defaultAction === 'Pass') continue
+      return { allowed: false, by: 'end-of-tier', tier: tier.name, selecting }
     }
-    return { allowed: false, by: 'end-of-tier', selecting }
+    return { allowed: true, by: 'profile' }
   }
 
   /** Whether `ep`'s own policies allow `peer` in `dir` on port/protocol. */

@@ -5,25 +5,28 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LAB } from '../../demo-server/src/catalog/lab.ts'
-import { POLICY_STEPS } from '../../demo-server/src/catalog/policySteps.ts'
+import { POLICY_STEPS, POLICY_TIERS_FILE } from '../../demo-server/src/catalog/policySteps.ts'
 import type { PolicyStepId } from '../../demo-server/src/catalog/policySteps.ts'
 import { readManifests, REPO_ROOT } from '../../demo-server/src/manifests.ts'
 import { matrixActions } from '../../demo-server/src/catalog/matrices.ts'
 import { offlineExpectation } from '../../demo-server/src/matrix/offline.ts'
 import { readMatrix } from '../../demo-server/src/matrix/reachability.ts'
 import type { ExecRequest, ExecScript, FakeKube, KubeObject } from '../fakeKube/server.ts'
-import { intendedMatrixCells } from './leastPrivilege.ts'
+import { intendedDnsRows, intendedMatrixCells } from './leastPrivilege.ts'
 import { serviceAt } from './labServices.ts'
 
 export const REPO = REPO_ROOT
 
 /** The policy resources of the given policy steps (all of them by default), as the fake API server holds them once applied. */
 export function labPolicies(steps: readonly PolicyStepId[] = POLICY_STEPS.map((s) => s.id)): object[] {
-  return readManifests(REPO_ROOT, POLICY_STEPS.filter((s) => steps.includes(s.id)).map((s) => s.file))
+  // the tiers come with the lab: a policy naming a tier that does not exist is refused
+  return readManifests(REPO_ROOT, [POLICY_TIERS_FILE, ...POLICY_STEPS.filter((s) => steps.includes(s.id)).map((s) => s.file)])
 }
 
 /** Cells the lab's least-privilege policies allow (row → column). */
 export const INTENDED = new Set(intendedMatrixCells())
+/** Rows that reach kube-dns with every policy applied. */
+export const DNS_ROWS = new Set(intendedDnsRows())
 
 /** Which matrix row an exec comes from (pod name prefix, or the alpine's namespace). */
 export function rowOf(req: ExecRequest): string {
@@ -65,8 +68,8 @@ export function refusedScript(req: ExecRequest, delayMs = 10): ExecScript {
 }
 
 /**
- * Answers as the lab with every policy applied would: the intended flows connect, DNS answers, everything else
- * times out after `deniedMs` (the probe's timeout). `override` may answer a cell differently (return undefined to
+ * Answers as the lab with every policy applied would: the intended flows connect, DNS answers the rows that may
+ * resolve names, everything else times out after `deniedMs` (the probe's timeout). `override` may answer a cell differently (return undefined to
  * keep the default).
  */
 export function labExecHandler(options: { deniedMs: number; allowedMs?: number; override?: (row: string, col: string, req: ExecRequest) => ExecScript | undefined; policies?: boolean }) {
@@ -75,8 +78,7 @@ export function labExecHandler(options: { deniedMs: number; allowedMs?: number; 
     const col = colOf(req)
     const custom = options.override?.(row, col, req)
     if (custom) return custom
-    if (col === 'dns') return allowedScript(req, options.allowedMs)
-    const allowed = options.policies === false || INTENDED.has(`${row}→${col}`)
+    const allowed = options.policies === false || (col === 'dns' ? DNS_ROWS.has(row) : INTENDED.has(`${row}→${col}`))
     return allowed ? allowedScript(req, options.allowedMs) : droppedScript(req, options.deniedMs)
   }
 }

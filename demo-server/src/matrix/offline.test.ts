@@ -4,8 +4,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { reachMatrix, stepMatrices } from '../catalog/matrices.ts'
+import { policySteps } from '../catalog/policySteps.ts'
 import { REPO_ROOT } from '../manifests.ts'
-import { intendedMatrixCells } from '../../../test/support/leastPrivilege.ts'
+import { intendedDnsRows, intendedMatrixCells, STEP_OPENS } from '../../../test/support/leastPrivilege.ts'
 import { probePlan } from './model.ts'
 import { offlineExpectation } from './offline.ts'
 import { readMatrix } from './reachability.ts'
@@ -43,10 +44,10 @@ test('offline: the engine on manifests/ gives exactly the intended flows', () =>
   assert.match(e.header.expected.notes[0] ?? '', /not read from a cluster/)
   const cells = [...e.cells.values()]
   const allowed = cells.filter((c) => c.opinions.expected?.verdict === 'allowed').map((c) => `${c.from}→${c.to}`).sort()
-  const dnsFromPods = reachMatrix.sources.filter((s) => s.pod).map((s) => `${s.id}→dns`)
-  const outsideDns = reachMatrix.sources.filter((s) => s.outside).map((s) => `${s.id}→dns`) // not probed; kube-system has no policy
-  // the alpine of "default" has no policy; only dev1 is locked down: it still reaches CoreDNS, nothing of bookinfo
-  assert.deepEqual(allowed, [...intendedMatrixCells(), ...dnsFromPods, ...outsideDns].sort(), printReachability(e))
+  // DNS: dev1's callers; the alpine of "default" (no policy selects it) and the outside rows (not probed; kube-system
+  // has no policy) still reach CoreDNS
+  const dns = intendedDnsRows().map((row) => `${row}→dns`)
+  assert.deepEqual(allowed, [...intendedMatrixCells(), ...dns].sort(), printReachability(e))
   assert.ok(cells.every((c) => c.opinions.expected?.verdict === 'allowed' || c.opinions.expected?.verdict === 'denied'), 'no mixed or unknown cell in the lab')
   assert.match(e.cell('productpage', 'productpage')?.opinions.expected?.reason ?? '', /hairpin/)
   assert.match(e.cell('host1', 'productpage')?.opinions.expected?.reason ?? '', /LoadBalancer 198\.19\.48\.10:80/)
@@ -66,11 +67,45 @@ test('each demo moment has its own offline expectation: nothing denied before th
   const staged = offline(stepMatrices[1])
   assert.equal(expectedAt(staged, 'productpage', 'details'), 'allowed', 'a staged policy changes no traffic')
   assert.equal(staged.cell('productpage', 'details')?.opinions.expected?.engine?.pending?.verdict, 'denied', 'it would deny')
-  assert.equal(staged.cell('productpage', 'dns')?.opinions.expected?.engine?.pending?.verdict, 'allowed', 'DNS stays allowed')
+  assert.equal(staged.cell('productpage', 'dns')?.opinions.expected?.engine?.pending?.verdict, 'allowed', 'DNS stays allowed for a caller')
+  assert.equal(staged.cell('details', 'dns')?.opinions.expected?.engine?.pending?.verdict, 'denied', 'and would be denied to a pod that calls no one')
   assert.match(staged.cell('productpage', 'details')?.opinions.expected?.engine?.pending?.ingress.policy ?? '', /^$/, 'denied at the end of the tier, by no rule')
   assert.equal(staged.cell('productpage', 'details')?.opinions.expected?.engine?.pending?.egress.decidedBy, 'end-of-tier')
   assert.match(staged.header.expected.notes.join(' '), /policy steps 1–1 applied/)
   const step2 = offline(stepMatrices[2])
   assert.equal(expectedAt(step2, 'productpage', 'details'), 'denied', 'default deny alone breaks the app')
   assert.equal(step2.cell('productpage', 'details')?.opinions.expected?.engine?.pending?.verdict, 'denied', 'the staged twin stays: its pending verdict is the enforced one')
+})
+
+// Each policy step, on the engine's expectation of its demo moment: the cells whose verdict differs from the moment
+// before are exactly the flow the step opens (STEP_OPENS, declared once in test/support/leastPrivilege.ts). The staged
+// step changes no verdict but its pending one, and those pending denials are exactly what the enforced step closes.
+test('each policy step changes exactly its own cells of the matrix', () => {
+  const moments = [stepMatrices[0]!, ...policySteps.map((_, i) => (i + 1 < stepMatrices.length ? stepMatrices[i + 1]! : reachMatrix))].map((a) => offline(a))
+  const verdicts = (r: Reachability, which: 'enforced' | 'pending') => new Map<string, string | undefined>([...r.cells.values()].filter((c) => !c.unprobed).map((c) => {
+    const expected = c.opinions.expected
+    return [`${c.from}→${c.to}`, which === 'pending' ? (expected?.engine?.pending?.verdict ?? expected?.verdict) : expected?.verdict]
+  }))
+  const changed = (a: Map<string, unknown>, b: Map<string, unknown>) => [...b.keys()].filter((k) => a.get(k) !== b.get(k)).sort()
+  const closedByDeny = changed(verdicts(moments[0]!, 'enforced'), verdicts(moments[2]!, 'enforced'))
+  policySteps.forEach((step, i) => {
+    const before = moments[i]!
+    const after = moments[i + 1]!
+    const enforced = changed(verdicts(before, 'enforced'), verdicts(after, 'enforced'))
+    const pending = changed(verdicts(before, 'pending'), verdicts(after, 'pending'))
+    if (step.id === 'default-deny-staged') {
+      assert.deepEqual(enforced, [], 'a staged policy changes no traffic')
+      assert.deepEqual(pending, closedByDeny, 'its pending verdicts are exactly what the enforced step closes')
+      return
+    }
+    assert.ok(enforced.length > 0, `${step.title}: the matrix changes`)
+    if (step.id === 'default-deny') {
+      for (const cell of enforced) assert.equal(verdicts(after, 'enforced').get(cell), 'denied', `${cell}: the deny only closes`)
+      assert.ok(enforced.includes('ratings→productpage') && enforced.includes('details→dns') && !enforced.includes('productpage→dns'), 'closes dev1, and DNS for pods that call no one')
+      return
+    }
+    assert.deepEqual(enforced, [...STEP_OPENS[step.id]].sort(), `${step.title}: exactly its flow changes\n${printReachability(after)}`)
+    for (const cell of enforced) assert.equal(verdicts(after, 'enforced').get(cell), 'allowed', `${cell} opens`)
+    assert.deepEqual(pending, enforced, 'the pending verdict moves with it')
+  })
 })

@@ -3,13 +3,15 @@
 // for every ordered pair of bookinfo, alpine and outside endpoints.
 //
 // Nothing else touching a bookinfo pod: the alpine pods (dev1, default) and other outside addresses reach no
-// bookinfo pod, and bookinfo pods reach nothing else (not the alpines, not CoreDNS on 9080); every bookinfo pod reaches
-// kube-dns on 53/UDP and 53/TCP.
+// bookinfo pod, and bookinfo pods reach nothing else (not the alpines, not CoreDNS on 9080); only the pods that call
+// someone (productpage, reviews v2/v3) reach kube-dns on 53/UDP and 53/TCP. Identity, not labels: a pod that carries
+// productpage's labels under another ServiceAccount inherits none of productpage's rights.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { intendedPodFlows, INTENDED_FROM_OUTSIDE } from '../../../test/support/leastPrivilege.ts'
+import { intendedPodFlows, INTENDED_DNS, INTENDED_FROM_OUTSIDE } from '../../../test/support/leastPrivilege.ts'
 import { DNS_LABELS, labMatrix, modelFromManifests } from './manifests.ts'
+import { buildModel } from './model.ts'
 import { evaluate } from './reachability.ts'
 import { printTruthTable, truthTables } from './truthTable.ts'
 
@@ -65,16 +67,29 @@ describe('lab least privilege (manifests/)', () => {
     assert.deepEqual(wrong, [], table ? `\n${printTruthTable(table)}` : '')
   })
 
-  it('allows every bookinfo pod to reach kube-dns on 53/UDP and 53/TCP', () => {
+  it('lets only the pods that call someone reach kube-dns on 53/UDP and 53/TCP', () => {
     const wrong: string[] = []
-    for (const key of Object.keys(BOOKINFO)) {
+    for (const key of [...Object.keys(BOOKINFO), 'dev1/alpine']) {
+      const want = (INTENDED_DNS as readonly string[]).includes(key.replace(/^dev1\//, ''))
       for (const protocol of ['UDP', 'TCP'] as const) {
         const r = results.find((x) => x.from === key && x.port === 53 && x.protocol === protocol)
         if (!r) wrong.push(`${key} → kube-dns 53/${protocol}: not probed`)
-        else if (!r.allowed) wrong.push(`${key} → ${r.to} 53/${protocol}: ${r.reason}`)
+        else if (r.allowed !== want) wrong.push(`${key} → ${r.to} 53/${protocol}: expected ${want ? 'allowed' : 'denied'}, engine: ${r.reason}`)
       }
     }
     assert.deepEqual(wrong, [])
+  })
+
+  it('gives a pod with productpage\'s labels but another ServiceAccount none of productpage\'s rights', () => {
+    const impostor = { namespace: 'dev1', name: 'impostor', labels: { app: 'productpage', version: 'v1' }, ip: '198.19.16.250', serviceAccount: 'default' }
+    const model = buildModel({ namespaces: [...m.model.namespaces.values()].map((n) => ({ name: n.name, labels: n.labels })), pods: [...m.model.pods.map((p) => ({ namespace: p.namespace, name: p.name, labels: p.labels, ip: p.ip, serviceAccount: p.serviceAccount })), impostor] })
+    const probe = (to: string, port = 9080, protocol: 'TCP' | 'UDP' = 'TCP') => ({ from: 'dev1/impostor', to, port, protocol })
+    const dns = m.model.pods.find((p) => p.labels['k8s-app'] === DNS_LABELS['k8s-app'])!.key
+    const [details, reviews, dnsUdp] = evaluate(model, m.resources, [probe('dev1/details-v1'), probe('dev1/reviews-v2'), probe(dns, 53, 'UDP')])
+    for (const r of [details!, reviews!, dnsUdp!]) assert.equal(r.allowed, false, `${r.from} → ${r.to}: ${r.reason}`)
+    assert.match(details!.reason, /end of tier platform-baseline/, 'no dev1 policy selects it: the platform deny decides')
+    const [fromOutside] = evaluate(model, m.resources, [{ from: inside, to: 'dev1/impostor', port: 9080, protocol: 'TCP' }])
+    assert.equal(fromOutside!.allowed, false, `the outside range's allow is productpage's, not its labels': ${fromOutside!.reason}`)
   })
 
   it('explains every denial of a bookinfo flow by a policy of the lab, never by accident', () => {

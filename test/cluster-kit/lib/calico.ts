@@ -207,23 +207,49 @@ interface RuleDirections {
 }
 
 /**
- * A projectcalico.org/v3 NetworkPolicy as the policy engine validates it (the engine's zod schema: unknown fields,
- * `ports` outside destination/source, ports without a protocol that has them, bad selectors and actions are all
- * refused), plus one lint: rules of a direction missing from `types` are never evaluated — Calico accepts that
- * silently, so the lab refuses it.
+ * A projectcalico.org/v3 NetworkPolicy or GlobalNetworkPolicy (staged or not) as the policy engine validates it (the
+ * engine's zod schema: unknown fields, `ports` outside destination/source, ports without a protocol that has them, bad
+ * selectors and actions are all refused), with the tier it names standing in, plus two lints: rules of a direction
+ * missing from `types` are never evaluated — Calico accepts that silently, so the lab refuses it; and a policy outside
+ * the default tier is named `<tier>.<name>`, which Calico's API server requires (libcalico-go/lib/names/policy.go
+ * ValidateTieredPolicyName at v3.31.7).
  */
 export const networkPolicySchema = z.unknown().superRefine((obj, ctx) => {
-  const namespace = (obj as { metadata?: { namespace?: unknown } }).metadata?.namespace
+  const { metadata, spec: tiered } = obj as { metadata?: { namespace?: unknown; name?: unknown }; spec?: { tier?: unknown } }
+  const namespace = metadata?.namespace
+  const tier = typeof tiered?.tier === 'string' ? tiered.tier : 'default'
+  const stand = tier === 'default' ? [] : [{ apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: { name: tier }, spec: { order: 100 } }]
   try {
-    compilePolicies([obj], buildModel({ namespaces: [{ name: typeof namespace === 'string' ? namespace : 'default' }], pods: [] }))
+    compilePolicies([...stand, obj], buildModel({ namespaces: [{ name: typeof namespace === 'string' ? namespace : 'default' }], pods: [] }))
   } catch (error) {
     if (!(error instanceof CaseError)) throw error
     for (const issue of error.issues) ctx.addIssue({ code: 'custom', message: issue })
+  }
+  const name = typeof metadata?.name === 'string' ? metadata.name : ''
+  if (tier !== 'default' && !(name.startsWith(`${tier}.`) && !name.slice(tier.length + 1).includes('.'))) {
+    ctx.addIssue({ code: 'custom', message: `a policy in tier ${tier} is named "${tier}.<name>", not "${name}"` })
   }
   const spec = (obj as RuleDirections).spec
   if (spec?.types && spec.ingress?.length && !spec.types.includes('Ingress')) ctx.addIssue({ code: 'custom', message: 'ingress rules but types lacks Ingress' })
   if (spec?.types && spec.egress?.length && !spec.types.includes('Egress')) ctx.addIssue({ code: 'custom', message: 'egress rules but types lacks Egress' })
 })
+
+/**
+ * A Tier (api/pkg/apis/projectcalico/v3/tier.go): cluster-scoped, an order and a defaultAction. The built-in tiers'
+ * orders are fixed by Calico's validator (libcalico-go/lib/validator/v3/validator.go), so the lab refuses to redefine
+ * them with another.
+ */
+const BUILT_IN_TIER_ORDERS: Record<string, number> = { adminnetworkpolicy: 1_000, default: 1_000_000, baselineadminnetworkpolicy: 10_000_000 }
+
+export const tierSchema = z.strictObject({
+  apiVersion: z.literal('projectcalico.org/v3'),
+  kind: z.literal('Tier'),
+  metadata: clusterMeta.refine((m) => /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(m.name), 'a tier name is lower case alphanumeric or -'),
+  spec: z.strictObject({ order: z.number(), defaultAction: z.enum(['Deny', 'Pass']).optional() }),
+}).refine((t) => {
+  const fixed = BUILT_IN_TIER_ORDERS[t.metadata.name]
+  return fixed === undefined || t.spec.order === fixed
+}, 'a built-in tier keeps its fixed order')
 
 /** A GlobalNetworkSet: cluster-scoped, labels and nets only (api/pkg/apis/projectcalico/v3/globalnetworkset.go). */
 export const globalNetworkSetSchema = z.strictObject({
@@ -249,6 +275,9 @@ export function calicoSchemaFor(apiVersion: string, kind: string): z.ZodType | u
       'projectcalico.org/v3/NetworkPolicy': networkPolicySchema,
       // the engine validates a staged policy as the policy it previews, plus its stagedAction (policy/staged.ts)
       'projectcalico.org/v3/StagedNetworkPolicy': networkPolicySchema,
+      'projectcalico.org/v3/GlobalNetworkPolicy': networkPolicySchema,
+      'projectcalico.org/v3/StagedGlobalNetworkPolicy': networkPolicySchema,
+      'projectcalico.org/v3/Tier': tierSchema,
       'projectcalico.org/v3/GlobalNetworkSet': globalNetworkSetSchema,
     } as Record<string, z.ZodType>
   )[key]

@@ -9,6 +9,10 @@ import { Pod } from 'kubernetes-models/v1/Pod'
 import { Service } from 'kubernetes-models/v1/Service'
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole'
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding'
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role'
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding'
 
 interface Validatable {
   validate(): void
@@ -21,6 +25,10 @@ const KINDS: Record<string, { model: ModelClass; type: string }> = {
   'v1/Service': { model: Service as unknown as ModelClass, type: 'V1Service' },
   'v1/ServiceAccount': { model: ServiceAccount as unknown as ModelClass, type: 'V1ServiceAccount' },
   'apps/v1/Deployment': { model: Deployment as unknown as ModelClass, type: 'V1Deployment' },
+  'rbac.authorization.k8s.io/v1/ClusterRole': { model: ClusterRole as unknown as ModelClass, type: 'V1ClusterRole' },
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { model: ClusterRoleBinding as unknown as ModelClass, type: 'V1ClusterRoleBinding' },
+  'rbac.authorization.k8s.io/v1/Role': { model: Role as unknown as ModelClass, type: 'V1Role' },
+  'rbac.authorization.k8s.io/v1/RoleBinding': { model: RoleBinding as unknown as ModelClass, type: 'V1RoleBinding' },
 }
 
 export const isKubernetesKind = (apiVersion: string, kind: string) => `${apiVersion}/${kind}` in KINDS

@@ -47,6 +47,8 @@ export interface PodModel {
   name: string
   labels: Record<string, string>
   containers: string[]
+  /** the pod's ServiceAccount (`default` when the spec names none), what Calico's serviceAccount matches read */
+  serviceAccount: string
 }
 
 /** The pods the lab runs: one per Deployment replica template, plus bare Pods. */
@@ -59,6 +61,7 @@ export function podModels(docs: Doc[] = allDocs()): PodModel[] {
         name: obj.metadata.name,
         labels: obj.spec.template.metadata.labels,
         containers: obj.spec.template.spec.containers.map((c: { name: string }) => c.name),
+        serviceAccount: obj.spec.template.spec.serviceAccountName ?? 'default',
       })
     } else if (gvk(obj) === 'v1/Pod') {
       pods.push({
@@ -66,6 +69,7 @@ export function podModels(docs: Doc[] = allDocs()): PodModel[] {
         name: obj.metadata.name,
         labels: obj.metadata.labels ?? {},
         containers: obj.spec.containers.map((c: { name: string }) => c.name),
+        serviceAccount: obj.spec.serviceAccountName ?? 'default',
       })
     }
   }
