@@ -1,0 +1,24 @@
+// The presenter's cockpit, set once per browser: Slidev's presenter layout 2 (the notes down the whole left column,
+// the current and next slides on the right) with a wide notes column — the default layout gives the notes a small
+// panel under the slide. The presenter can still switch layouts or drag the column (Slidev keeps the choice); only a
+// browser that never chose gets these. And the stopwatch starts by itself when the presenter leaves slide 1, if it
+// was not started there (README, runbook: "start the clock on slide 1" — T in the presenter view).
+import { defineAppSetup } from '@slidev/types'
+import { presenterLayout } from '@slidev/client/state/storage.ts'
+import { useTimer } from '@slidev/client/composables/useTimer.ts'
+
+export const PRESENTER_LAYOUT_NOTES_COLUMN = 2
+export const PRESENTER_NOTES_WIDTH_PX = 620
+
+export default defineAppSetup(({ router }) => {
+  if (typeof localStorage === 'undefined') return
+  if (localStorage.getItem('slidev-presenter-layout') === null) presenterLayout.value = PRESENTER_LAYOUT_NOTES_COLUMN
+  if (localStorage.getItem('slidev-presenter-notes-width') === null) localStorage.setItem('slidev-presenter-notes-width', String(PRESENTER_NOTES_WIDTH_PX))
+
+  const timer = useTimer()
+  router.afterEach((to, from) => {
+    const presenting = to.path.startsWith('/presenter/')
+    const leftFirst = /^\/presenter\/1\/?$/.test(from.path) && to.path !== from.path
+    if (presenting && leftFirst && timer.status.value === 'stopped') timer.resume()
+  })
+})
