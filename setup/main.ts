@@ -10,10 +10,16 @@ import { useTimer } from '@slidev/client/composables/useTimer.ts'
 export const PRESENTER_LAYOUT_NOTES_COLUMN = 2
 export const PRESENTER_NOTES_WIDTH_PX = 620
 
+/** set in a browser once the deck has given it its presenter defaults (Slidev stores its own keys at start-up) */
+const DEFAULTS_GIVEN = 'calico-talk-presenter-defaults'
+
 export default defineAppSetup(({ router }) => {
   if (typeof localStorage === 'undefined') return
-  if (localStorage.getItem('slidev-presenter-layout') === null) presenterLayout.value = PRESENTER_LAYOUT_NOTES_COLUMN
-  if (localStorage.getItem('slidev-presenter-notes-width') === null) localStorage.setItem('slidev-presenter-notes-width', String(PRESENTER_NOTES_WIDTH_PX))
+  if (localStorage.getItem(DEFAULTS_GIVEN) === null) {
+    presenterLayout.value = PRESENTER_LAYOUT_NOTES_COLUMN
+    localStorage.setItem('slidev-presenter-notes-width', String(PRESENTER_NOTES_WIDTH_PX))
+    localStorage.setItem(DEFAULTS_GIVEN, '1')
+  }
 
   const timer = useTimer()
   router.afterEach((to, from) => {

@@ -52,7 +52,7 @@ test('offline: the demo slide says "offline: no cluster" and still shows the kub
   await status.getByText('offline: no cluster').waitFor()
   assert.match(await status.innerText(), /no kubeconfig found/)
   const nodes = liveRun(page, 'nodes-wide')
-  await nodes.getByText('$ kubectl get nodes -o wide').waitFor()
+  await nodes.getByText(/^\$ kubectl get nodes -o 'custom-columns=NAME:/).waitFor()
   assert.equal(await nodes.getByTestId('label').innerText(), 'not run yet')
   // a run without a cluster says why, at once
   await nodes.getByTestId('run').click()
@@ -71,7 +71,7 @@ test('live: Run streams the table into the slide', async () => {
   await page.locator('.slidev-page [data-testid="cluster-status"][data-mode="live"]:visible').first().waitFor()
   const nodes = liveRun(page, 'nodes-wide')
   await nodes.getByTestId('run').click()
-  await nodes.getByTestId('output').getByText(/control\s+Ready\s+control-plane/).waitFor()
+  await nodes.getByTestId('output').getByText(/control\s+198\.19\.0\.1\s+v1\./).waitFor()
   assert.equal(await nodes.getByTestId('label').innerText(), 'live')
   assert.match(await nodes.getByTestId('status').innerText(), /^exit 0 · \d+\.\d s$/)
   assert.deepEqual(errors, [])
