@@ -112,7 +112,8 @@ export function measureSlide(arg: { no: number; minPx: number; outputMinPx: numb
       // a diagram, a picture: what it paints is its box
       if (node.tagName === 'svg' || node.classList.contains('mermaid') || ['IMG', 'CANVAS'].includes(node.tagName)) out = empty(box) ? [] : [box]
       else {
-        if (paints(node, s) && !empty(box)) out.push(box)
+        // an inline box that wraps paints line by line, not its bounding box
+        if (paints(node, s)) out.push(...(s.display === 'inline' ? Array.from(node.getClientRects()).map(rectOf) : [box]).filter((r) => !empty(r)))
         for (const k of kids(node)) out.push(...ink(k))
         if (s.overflowX !== 'visible' || s.overflowY !== 'visible') out = out.map((r) => cut(r, box)).filter((r) => !empty(r))
       }
