@@ -1,10 +1,12 @@
-// One catalog action as a slide component sees it: what to draw (the one replay rule), how to label it, whether this
-// copy of the slide may start it, and run / cancel. <LiveRun>, <ProbeMatrix> and <PolicyStep> all read it here.
+// One catalog action as a slide component sees it: what to draw, how to label it and what to say above it (the one
+// rule, replayRule.ts viewOf), whether this copy of the slide may start it, and run / cancel / show the replay.
+// <LiveRun>, <ProbeMatrix>, <FlowLog> and <PolicyStep> all read it here.
 import { computed, ref, shallowRef, triggerRef, watchEffect } from 'vue'
 import type { ComputedRef } from 'vue'
 import { useNav, useSlideContext } from '@slidev/client'
+import { flowsActions } from '../demo-server/src/catalog/flows.ts'
 import type { Run } from '../demo-server/src/protocol.ts'
-import { labelOf, runToDraw } from './replayRule.ts'
+import { isWatch, viewOf } from './replayRule.ts'
 import { useDemoConnection } from './useDemoConnection.ts'
 
 /** Only the audience slide and the presenter's current slide may start things; previews and the export just show. */
@@ -20,39 +22,44 @@ export function useDemoAction(id: string, params?: Record<string, string | numbe
   const { isPrintMode } = useNav()
   const interactive = useInteractive()
   const entry = computed(() => demo.catalog.value.get(id))
+  /** a watch: the catalog declares it a stream (stopping it is how it ends) */
+  const watch = flowsActions.some((a) => a.id === id && isWatch(a))
   /** the presenter asked for the last successful run (after a failure) */
   const showReplay = ref(false)
   /** the demo server answers but no cluster does (the export has no cluster by design: it says so elsewhere) */
   const clusterOffline = computed(() => !isPrintMode.value && demo.state.value === 'open' && demo.health.value?.mode === 'offline')
-
-  /** What is drawn; triggered on every chunk of it (its chunk array grows in place). */
-  const shown = shallowRef<Run | null>(null)
-  watchEffect(() => {
-    shown.value = runToDraw(state.run.value, state.lastSucceeded.value, showReplay.value || isPrintMode.value || clusterOffline.value)
-    triggerRef(shown)
-  })
-  const isReplay = computed(() => !!shown.value && (shown.value.origin === 'recorded' || shown.value !== state.run.value))
-  const label = computed(() => labelOf(shown.value, isReplay.value, clusterOffline.value))
-  const running = computed(() => state.run.value?.status === 'running')
-  /** the latest run's failure (hidden when a replay of a success is drawn instead: in the export, or with no cluster) */
-  const failure = computed(() => {
-    const latest = state.run.value
-    if (latest?.status !== 'failed') return undefined
-    return (isPrintMode.value || clusterOffline.value) && isReplay.value && shown.value !== latest ? undefined : latest.error
-  })
-  /** a replay can be offered: the latest run ended without success and a successful one exists */
-  const replayAvailable = computed(() => {
-    const latest = state.run.value
-    return !!state.lastSucceeded.value && !!latest && latest.status !== 'running' && latest.status !== 'succeeded'
-  })
-  /** what the window knows is final: the server answered, or there is no server to ask */
-  const settled = computed(() => state.loaded.value || demo.state.value === 'unconfigured' || demo.state.value === 'closed')
-  const offlineReason = computed(() => {
-    if (isPrintMode.value) return 'no recorded run of this step'
+  /** why nothing can run in this window: no demo server, or no cluster behind it */
+  const unavailable = computed(() => {
     if (demo.state.value !== 'open') return demo.message.value
     const h = demo.health.value
     return h && h.mode !== 'live' ? h.message : ''
   })
+
+  /** The one rule (replayRule.ts): what is drawn, its label, the notice above it. */
+  const view = computed(() => viewOf({
+    latest: state.run.value,
+    lastSucceeded: state.lastSucceeded.value,
+    wantReplay: showReplay.value,
+    print: isPrintMode.value,
+    offline: clusterOffline.value,
+    watch,
+    refusal: state.refusal.value,
+    unavailable: unavailable.value,
+    interactive: interactive.value,
+  }))
+  /** What is drawn; triggered on every chunk of it (its chunk array grows in place). */
+  const shown = shallowRef<Run | null>(null)
+  watchEffect(() => {
+    shown.value = view.value.shown
+    triggerRef(shown)
+  })
+  const isReplay = computed(() => view.value.replay)
+  const label = computed(() => view.value.label)
+  const notice = computed(() => view.value.notice)
+  const replayAvailable = computed(() => view.value.replayAvailable)
+  const running = computed(() => state.run.value?.status === 'running')
+  /** what the window knows is final: the server answered, or there is no server to ask */
+  const settled = computed(() => state.loaded.value || demo.state.value === 'unconfigured' || demo.state.value === 'closed')
   /** what ran (a replay's too), else what the catalog says will run, with any chosen parameter filled in */
   const shownCommand = computed(() => {
     if (shown.value?.command) return shown.value.command
@@ -65,18 +72,17 @@ export function useDemoAction(id: string, params?: Record<string, string | numbe
   return {
     id,
     entry,
-    refusal: state.refusal,
+    watch,
     latest: state.run,
     lastSucceeded: state.lastSucceeded,
     shown,
     isReplay,
     label,
+    notice,
     running,
-    failure,
     replayAvailable,
     showReplay,
     settled,
-    offlineReason,
     shownCommand,
     interactive,
     canRun,

@@ -1,6 +1,6 @@
 // The deck in a real browser: offline first (what a newcomer sees), then live against the fake API server,
-// then presenter + audience windows together — one click, one exec, output in both; last, no cluster at all but a
-// rehearsal's recording, replayed with its time.
+// then presenter + audience windows together — one click, one exec, output in both; a failure with the last success
+// on offer; last, no cluster at all but a rehearsal's recording, replayed with its time (the staged step's watch too).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -15,6 +15,8 @@ import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '
 import { repoRoot } from '../../demo-server/src/launch.ts'
 import { readDeck } from '../../scripts/lib/slides.ts'
 import { recordRehearsal } from '../fakeLab/recording.ts'
+import { flowsWatch } from '../../demo-server/src/catalog/flows.ts'
+import { policySteps } from '../../demo-server/src/catalog/policySteps.ts'
 import type { RunningDeck } from '../support/deck.ts'
 
 const entry = process.env.DECK_ENTRY ?? 'slides.md'
@@ -103,6 +105,32 @@ test('presenter and audience together: one click, exactly one exec, the output i
   assert.deepEqual(presenterErrors, [])
 })
 
+test('a failure after a success: the notice says why and offers the last successful run, labelled with its time; and back', async () => {
+  fake.onExec(() => ({ steps: [{ delayMs: 50 }, { stderr: 'curl: (7) Failed to connect to productpage port 9080\n' }], exitCode: 7 }))
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
+  const errors = watchErrors(page)
+  await openDemoSlide(page, 'demo-dev1', 'probe-ratings-productpage')
+  const probe = liveRun(page, 'probe-ratings-productpage')
+  // the success of the test before is the latest so far
+  await probe.getByTestId('output').getByText('<title>Simple Bookstore App</title>').waitFor()
+  await probe.getByTestId('run').click()
+  await probe.getByTestId('error').getByText(/^exit-code: /).waitFor({ timeout: 10_000 })
+  assert.equal(await probe.getByTestId('label').innerText(), 'live')
+  const offer = probe.getByTestId('show-replay')
+  assert.match(await offer.innerText(), /^show the last successful run \(\d\d:\d\d\)$/)
+  await offer.click()
+  await probe.getByTestId('output').getByText('<title>Simple Bookstore App</title>').waitFor()
+  // the replay is labelled as one — with the fake's context, which is no cluster — and the failure stays said
+  assert.match(await probe.getByTestId('label').innerText(), /^recorded at \d\d:\d\d on fake-lab \(not a cluster\)$/)
+  assert.match(await probe.getByTestId('error').innerText(), /exit-code/)
+  assert.equal(await offer.innerText(), 'hide the replay')
+  await offer.click()
+  await probe.getByTestId('output').getByText('Failed to connect').waitFor()
+  assert.equal(await probe.getByTestId('label').innerText(), 'live')
+  assert.deepEqual(errors, [])
+  await page.close()
+})
+
 test('no cluster, a rehearsal recording: each slide shows the recorded run with its time; a step that failed in the rehearsal says "last run failed (time)"', async () => {
   await server?.close()
   server = undefined
@@ -114,7 +142,8 @@ test('no cluster, a rehearsal recording: each slide shows the recorded run with 
   const slideOf = async (file: string) => (await readDeck(repoRoot, entry)).find((s) => s.file === file)!.no
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const errors = watchErrors(page)
-  const offlineLabel = /^cluster not connected — showing the run recorded at \d\d:\d\d$/
+  // the recording was made on the fake lab: every label says so
+  const offlineLabel = /^cluster not connected — showing the run recorded at \d\d:\d\d on fake-calico-lab \(not a cluster\)$/
 
   await openDemoSlide(page, 'demo-dev1', 'dev1-get-all')
   const getAll = liveRun(page, 'dev1-get-all')
@@ -128,7 +157,7 @@ test('no cluster, a rehearsal recording: each slide shows the recorded run with 
   await page.goto(`${deck.deckUrl}/${await slideOf('pages/62-demo-namespaces.md')}`)
   const forbidden = liveRun(page, 'probe-alpine-default-productpage')
   await forbidden.getByTestId('error').waitFor({ timeout: 60_000 })
-  assert.match(await forbidden.getByTestId('label').innerText(), /^last run failed \(\d\d:\d\d\)$/)
+  assert.match(await forbidden.getByTestId('label').innerText(), /^last run failed \(\d\d:\d\d\) on fake-calico-lab \(not a cluster\)$/)
   assert.match(await forbidden.getByTestId('error').innerText(), /forbidden/)
   assert.match(await liveRun(page, 'probe-alpine-dev1-productpage').getByTestId('label').innerText(), offlineLabel)
 
@@ -137,6 +166,22 @@ test('no cluster, a rehearsal recording: each slide shows the recorded run with 
   const matrix = page.locator('.slidev-page .probe-matrix[data-action="reach-matrix-step-0"]').first()
   await matrix.locator('[data-cell="ratings|productpage"][data-observed="allowed"]').waitFor({ timeout: 60_000 })
   assert.match(await matrix.getByTestId('label').innerText(), offlineLabel)
+
+  // the staged step: the policy step, its matrix and the watch the rehearsal stopped — a recording like the others,
+  // never "last run cancelled" — its flow records drawn, the staged policy's would-deny among them
+  const staged = policySteps[0]!
+  await page.goto(`${deck.deckUrl}/${(await readDeck(repoRoot, entry)).find((x) => x.uses.some((u) => u.action === staged.apply))!.no}`)
+  const step = page.locator(`.slidev-page .policy-step[data-apply="${staged.apply}"]`).first()
+  await step.getByTestId('state').getByText(/^applied at /).waitFor({ timeout: 60_000 })
+  assert.match(await step.getByTestId('label').innerText(), offlineLabel)
+  const watch = page.locator(`.slidev-page .flow-log[data-action="${flowsWatch.id}"]`).first()
+  await watch.locator('.fl-row').first().waitFor({ timeout: 10_000 })
+  assert.match(await watch.getByTestId('label').innerText(), offlineLabel)
+  assert.match(await watch.getByTestId('count').innerText(), /^\d+ records · \d+ a staged policy would change$/)
+  assert.ok(await watch.locator('[data-testid="would"]').count() > 0)
+  assert.equal(await watch.getByTestId('error').count(), 0)
+  const stagedMatrix = page.locator(`.slidev-page .probe-matrix[data-action="${staged.matrix}"]`).first()
+  await stagedMatrix.locator('td[data-cell="productpage|details"][data-calico="allowed"][data-pending="denied"]').waitFor({ timeout: 10_000 })
   assert.deepEqual(errors, [])
   await page.close()
 })

@@ -87,15 +87,32 @@ test('the PDF carries the newer run of each step: the two live ones from the run
   assert.deepEqual(pages.flatMap((p, i) => (/not run yet/.test(p) ? [i + 1] : [])), [], 'pages with a component never run')
   // the probes that policies deny end non-zero: their recorded runs say so, with their time — never "replay"
   assert.match(pages.find((p) => p.includes('the same probes, after the policies')) ?? '', /last run failed \(\d\d:\d\d\)/)
-  assert.match(pages.find((p) => p.includes('Step 3 · details accepts productpage')) ?? '', /45 probes · [\d.]+ s · 0 mismatches/, 'a policy step’s slide draws the matrix its apply re-ran')
+  for (const step of policySteps) {
+    assert.match(pages.find((p) => p.includes(step.file)) ?? '', /45 probes · [\d.]+ s · 0 mismatches/, `${step.id}: a policy step’s slide draws the matrix its apply re-ran`)
+  }
+  // every matrix of the rehearsal read Calico's flow logs (the fake lab serves them): none says it could not
+  assert.doesNotMatch(pdfText, /flow logs could not be read/)
+  // the rehearsal ran on the fake lab: what it recorded says so
+  assert.match(pdfText, /recorded at \d\d:\d\d on fake-calico-lab \(not a cluster\)/)
 })
 
 test('the PDF draws the recorded flow records: who, Calico\'s verdict, what the staged policy would do', () => {
   const page = pdfText.split('\f').find((p) => p.includes("Calico's flow logs for dev1, the last 3 minutes")) ?? ''
-  assert.match(page, /replay of /)
+  // the run folder's run (newer than the rehearsal's), labelled like every recorded run, with its fake's context
+  assert.match(page, /recorded at \d\d:\d\d on fake-lab \(not a cluster\)/)
   assert.match(page, /dev1\/productpage-v1-bcc6748f7-\* → dev1\/details-v1-766844796b-\*/)
   assert.match(page, /staged: would deny — tier default › end of tier \(selected by staged dev1\/default-deny\) › Deny/)
   assert.match(page, /2 records · 2 a staged policy would change/)
+})
+
+test('the staged step draws the rehearsal\'s watch — stopped once its slide\'s steps had ended — as a recording, with what the staged deny would drop', () => {
+  const staged = policySteps[0]!
+  const page = pdfText.split('\f').find((p) => p.includes(staged.file)) ?? ''
+  assert.match(page, /Calico's flow logs for dev1, live/)
+  assert.match(page, /recorded at \d\d:\d\d on fake-calico-lab \(not a cluster\)/)
+  assert.doesNotMatch(page, /last run (cancelled|failed)/)
+  assert.match(page, /\d+ records · \d+ a staged policy would change/)
+  assert.match(page, /staged: would deny — tier default › end of tier \(selected by staged dev1\/default-deny\) › Deny/)
 })
 
 test('the PPTX exists and carries speaker notes', () => {

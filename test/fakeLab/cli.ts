@@ -1,7 +1,10 @@
 // npm run fake-lab [-- --denied-ms 2000]
 // The test suite's fake API server with the whole lab loaded (test/fakeLab/), for trying the demo tools by hand on a
 // machine with no cluster: prints the kubeconfig path and an env file to source, then runs until Ctrl-C. What it
-// answers is test data: its kube context is fake-calico-lab, and its runs should never be committed as a recording.
+// answers is test data: its probe answers and Calico's flow records (Whisker behind a port-forward, 15 s buckets as
+// the release's) are written by the fake from the tests' own policy oracle, not by a cluster or by Calico. Its kube
+// context is fake-calico-lab — the deck labels its recorded runs so — and its runs must never be committed as a
+// recording.
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +28,7 @@ writeFileSync(envFile, `export KUBECONFIG='${kubeconfig}'\nexport PATH='${lab.bi
 
 console.log(`KUBECONFIG=${kubeconfig}`)
 console.log(`fake lab     ${lab.fake.url} (context ${lab.context}; host1 and host2 through a stand-in docker in ${lab.binDir})`)
+console.log(`flow logs    a fake whisker pod at ${lab.whisker.url}, reached by port-forward; its records are the fake's (the tests' policy oracle), not Calico's`)
 console.log(`environment  ${envFile} (KUBECONFIG, PATH, DEMO_LAB=kind)`)
 console.log('')
 console.log('In another terminal, at the repository:')

@@ -7,25 +7,54 @@
 //   demo server uses, so a rehearsal against the fake lab still compares two opinions.
 // - The outside clients (host1, host2) are reached as on the kind lab, through `docker exec`: a stand-in `docker` on
 //   PATH (a shell script: curl hands its argv to this process) prints what this process answers, the same way.
+// - Calico's flow logs: a fake whisker pod (test/fakeWhisker: whisker-backend v3.31.7's API behind nginx's routing)
+//   reached through a port-forward of the fake API server, as the demo reads the real one. Its records are written by
+//   the fake for each probe it answers, from the same independent oracle that decides the probe — not by Calico, and
+//   not from the demo's engine (flowLogs.ts says how, and what it simplifies).
 // - A controller completes a restarted Deployment's rollout and reports it in events, as the kubelet and the
 //   Deployment controller would; and it fills in each CalicoNodeStatus as calico-node's status reporter would (BIRD
 //   ready, the mesh and the session to host1 Established).
+//
+// Nothing it answers is a cluster's: its context is fake-calico-lab (a `fake-` context: the deck marks runs recorded
+// on one, setup/replayRule.ts), and its runs must never be committed as a recording.
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { defaultActions } from '../../demo-server/src/catalog/index.ts'
 import { LAB } from '../../demo-server/src/catalog/lab.ts'
+import type { Action } from '../../demo-server/src/catalog/types.ts'
 import { REPO_ROOT } from '../../demo-server/src/manifests.ts'
+import { FAKE_CONTEXT_PREFIX } from '../../setup/replayRule.ts'
 import { startFakeKube } from '../fakeKube/server.ts'
 import type { ExecRequest, ExecScript, FakeKube, KubeObject } from '../fakeKube/server.ts'
+import { WHISKER_POD } from '../fakeWhisker/objects.ts'
+import { attachPortForward } from '../fakeWhisker/portForward.ts'
+import { startFakeWhisker } from '../fakeWhisker/server.ts'
+import type { FakeWhisker } from '../fakeWhisker/server.ts'
 import { LeastPrivilegeOracle } from '../support/leastPrivilege.ts'
 import type { Endpoint } from '../support/leastPrivilege.ts'
+import { FakeFlowLogs } from './flowLogs.ts'
+import type { FlowEnd } from './flowLogs.ts'
 import { FAKE_NODES, fakeLabObjects } from './objects.ts'
 
 /** The fake lab's kube context: not the lab's own name, so nothing recorded against it passes for the real lab. */
-export const FAKE_LAB_CONTEXT = 'fake-calico-lab'
+export const FAKE_LAB_CONTEXT = `${FAKE_CONTEXT_PREFIX}calico-lab`
+
+/** Goldmane's bucket (and Felix's flush) in tests of the fake lab: a second, where the release's is 15 s. */
+export const TEST_FLOW_BUCKET_SECONDS = 1
+
+/**
+ * The catalog as an in-process test runs it on a fake lab whose flow records come in `bucketSeconds` buckets: each
+ * matrix waits one such flush for Calico's opinion (not Felix's 15 s), reading every second.
+ */
+export function fakeLabActions(bucketSeconds = TEST_FLOW_BUCKET_SECONDS): Action[] {
+  return defaultActions().map((a) => (a.kind === 'probe-matrix' && a.flowLogs
+    ? { ...a, flowLogs: { ...a.flowLogs, flushSeconds: bucketSeconds, pollSeconds: 1, deadlineSeconds: Math.max(bucketSeconds + 5, 5) } }
+    : a))
+}
 
 export interface FakeLabOptions {
   /** how long a denied probe takes to give up (the real ones wait out their timeout) */
@@ -34,6 +63,11 @@ export interface FakeLabOptions {
   allowedMs?: number
   /** where the stand-in programs go (a bin/ folder is made in it); default: a new temporary folder */
   dir?: string
+  /**
+   * Goldmane's bucket width in seconds (default 15, the release's): a probe's flow records are listed when its bucket
+   * closes, so a matrix waits up to this long for Calico's opinion. Tests shorten it.
+   */
+  flowBucketSeconds?: number
 }
 
 /** A test's own answer to an exec (see FakeLab.override). */
@@ -58,8 +92,10 @@ export interface FakeLab {
    * so (with the tool's real output); undefined keeps the lab's answer. override(undefined) clears it.
    */
   override(handler: ((req: ExecRequest) => ExecOverride) | undefined): void
-  /** step policies present now (projectcalico.org/v3 NetworkPolicies in dev1) */
+  /** step policies present now (projectcalico.org/v3 objects in dev1: NetworkPolicies, StagedNetworkPolicies) */
   policies(): string[]
+  /** the fake whisker pod: the flow records the lab has filed, the requests it saw */
+  whisker: FakeWhisker
   close(): Promise<void>
 }
 
@@ -87,7 +123,7 @@ function recordedOutput(tool: Tool, allowed: boolean, where: { alpine: boolean; 
 
 // ---- what an exec or an outside command aims at -------------------------------------------------------------------
 
-interface Target { endpoint: Endpoint; ip: string; port: number; protocol: 'TCP' | 'UDP' }
+interface Target { endpoint: Endpoint; pod: PodObj; ip: string; port: number; protocol: 'TCP' | 'UDP' }
 
 type Labels = Record<string, string>
 interface PodObj extends KubeObject { metadata: KubeObject['metadata'] & { labels?: Labels }; spec: { nodeName?: string }; status?: { podIP?: string } }
@@ -105,11 +141,13 @@ class Lab {
   readonly fake: FakeKube
   private readonly deniedMs: number
   private readonly allowedMs: number
+  private readonly flowLogs: FakeFlowLogs
 
-  constructor(fake: FakeKube, options: FakeLabOptions) {
+  constructor(fake: FakeKube, options: FakeLabOptions, flowLogs: FakeFlowLogs) {
     this.fake = fake
     this.deniedMs = options.deniedMs ?? 2000
     this.allowedMs = options.allowedMs ?? 20
+    this.flowLogs = flowLogs
   }
 
   private objects<T extends KubeObject>(kind: string): T[] {
@@ -129,7 +167,7 @@ class Lab {
       service = services.find((s) => s.spec.clusterIP === host || s.status?.loadBalancer?.ingress?.some((i) => i.ip === host))
       if (!service) {
         const pod = pods.find((p) => p.status?.podIP === host)
-        return pod ? { endpoint: this.endpointOf(pod), ip: host, port: port ?? 80, protocol } : undefined
+        return pod ? { endpoint: this.endpointOf(pod), pod, ip: host, port: port ?? 80, protocol } : undefined
       }
     } else {
       const [name, namespace = fromNamespace] = host.replace(/\.svc\.cluster\.local\.?$/, '').split('.')
@@ -140,7 +178,7 @@ class Lab {
     const backend = pods.find((p) => p.metadata.namespace === service.metadata.namespace && Object.entries(service.spec.selector ?? {}).every(([k, v]) => p.metadata.labels?.[k] === v))
     if (!backend || !servicePort) return undefined
     const targetPort = typeof servicePort.targetPort === 'number' ? servicePort.targetPort : servicePort.port
-    return { endpoint: this.endpointOf(backend), ip: host.match(/^\d/) ? host : (service.spec.clusterIP ?? ''), port: targetPort, protocol }
+    return { endpoint: this.endpointOf(backend), pod: backend, ip: host.match(/^\d/) ? host : (service.spec.clusterIP ?? ''), port: targetPort, protocol }
   }
 
   /** Whether the policies in the fake API server right now let `from` reach `to` (the oracle's opinion). */
@@ -149,8 +187,11 @@ class Lab {
     return new LeastPrivilegeOracle(policies.map((obj, index) => ({ file: 'fake-lab', index, obj }))).allowed(from, to.endpoint, to.port, to.protocol)
   }
 
-  /** A probe from `from`: which tool, where to, and what it prints (as a pipeline's end when it is one). */
-  probe(from: Endpoint, argv: readonly string[], fromNamespace: string, alpine: boolean, clientIp: string, forced?: 'allowed' | 'denied'): (OutsideAnswer & { delayMs: number }) | undefined {
+  /**
+   * A probe from `from`: which tool, where to, and what it prints (as a pipeline's end when it is one). Calico's
+   * records of it are filed as it starts (none when a test forced the verdict).
+   */
+  probe(from: FlowEnd, argv: readonly string[], fromNamespace: string, alpine: boolean, clientIp: string, forced?: 'allowed' | 'denied'): (OutsideAnswer & { delayMs: number }) | undefined {
     const text = argv.join(' ')
     const tool: Tool | undefined = /\bnslookup\b/.test(text) ? 'dns' : /\bcurl\b/.test(text) ? 'curl' : /\bwget\b/.test(text) ? 'wget' : /\bnc\b/.test(text) ? 'nc' : undefined
     if (!tool) return undefined
@@ -164,7 +205,8 @@ class Lab {
       target = host ? this.target(host, port, fromNamespace) : undefined
     }
     if (!target) return { stdout: '', stderr: `${tool}: bad address\n`, exitCode: 1, delayMs: this.allowedMs }
-    const allowed = forced ? forced === 'allowed' : this.allowed(from, target)
+    const allowed = forced ? forced === 'allowed' : this.allowed(from.endpoint, target)
+    if (!forced) this.flowLogs.record(this.fake.objects() as KubeObject[], from, { endpoint: target.endpoint, pod: target.pod, port: target.port, protocol: target.protocol })
     const shown = tool === 'dns' ? (this.target('kube-dns.kube-system', 53, fromNamespace, 'UDP')?.ip ?? '') : target.ip
     const out = recordedOutput(tool, allowed, { alpine, ip: tool === 'dns' ? '198.19.32.10' : shown, port: target.port, deniedMs: this.deniedMs })
     const delayMs = allowed ? this.allowedMs : this.deniedMs
@@ -239,7 +281,7 @@ class Lab {
         exitCode: 0,
       })
     }
-    const probe = this.probe(this.endpointOf(pod), req.command, req.namespace, pod.metadata.labels?.app === 'alpine', pod.status?.podIP ?? '', custom)
+    const probe = this.probe({ endpoint: this.endpointOf(pod), pod }, req.command, req.namespace, pod.metadata.labels?.app === 'alpine', pod.status?.podIP ?? '', custom)
     return answer(probe ?? { stdout: '', stderr: '', exitCode: 0 })
   }
 
@@ -258,7 +300,7 @@ class Lab {
       return { stdout: client === 'host1' ? `default via 198.19.0.1 dev eth0 \n198.19.0.0/20 dev eth0 proto kernel scope link src ${LAB.host1Ip} \n${lbRoute}\n` : `default via 198.19.0.1 dev eth0 \n198.19.0.0/20 dev eth0 proto kernel scope link src ${LAB.otherIp} \n198.19.48.0/24 via ${LAB.host1Ip} dev eth0 \n`, stderr: '', exitCode: 0, delayMs: 0 }
     }
     if (text === 'ip -4 addr show') return { stdout: `2: eth0    inet ${LAB.host1Ip}/20 scope global eth0\n2: eth0    inet ${LAB.otherIp}/20 scope global secondary eth0\n`, stderr: '', exitCode: 0, delayMs: 0 }
-    return this.probe({ id: client, ip, labels: {} }, command, LAB.namespace, false, ip) ?? { stdout: '', stderr: '', exitCode: 0, delayMs: 0 }
+    return this.probe({ endpoint: { id: client, ip, labels: {} } }, command, LAB.namespace, false, ip) ?? { stdout: '', stderr: '', exitCode: 0, delayMs: 0 }
   }
 
   /** An outside client's kernel table as iproute2 prints it with -j: host1 learnt the LoadBalancer /32 over BGP. */
@@ -353,7 +395,9 @@ const answerScript = (a: OutsideAnswer) => `printf '%s' ${shellQuote(a.stdout)}\
 /** Starts the fake API server with the whole lab at the open baseline, and the outside clients beside it. */
 export async function startFakeLab(options: FakeLabOptions = {}): Promise<FakeLab> {
   const fake = await startFakeKube({ objects: fakeLabObjects(), version: 'v1.35.0' })
-  const lab = new Lab(fake, options)
+  const whisker = await startFakeWhisker()
+  const bridge = attachPortForward(fake, { pods: [`calico-system/${WHISKER_POD}`], port: 8081, upstream: { host: '127.0.0.1', port: whisker.port } })
+  const lab = new Lab(fake, options, new FakeFlowLogs(whisker, options.flowBucketSeconds ?? 15))
   fake.onExec((req) => lab.exec(req))
   const control: Server = createServer((req, res) => {
     let body = ''
@@ -384,10 +428,13 @@ export async function startFakeLab(options: FakeLabOptions = {}): Promise<FakeLa
     env: (kubeconfig) => ({ ...process.env, KUBECONFIG: kubeconfig, PATH: `${binDir}:${process.env.PATH ?? ''}`, DEMO_LAB: 'kind' }),
     override: (handler) => void (lab.override = handler),
     policies: () => (fake.objects() as KubeObject[]).filter((o) => o.apiVersion === 'projectcalico.org/v3' && o.metadata.namespace === LAB.namespace).map((o) => `${o.kind} ${o.metadata.name}`),
+    whisker,
     async close() {
       clearInterval(controller)
       control.closeAllConnections()
       await new Promise<void>((resolve) => control.close(() => resolve()))
+      bridge.detach()
+      await whisker.close()
       await fake.close()
     },
   }

@@ -1,12 +1,14 @@
 // The whole lab as the fake API server holds it once `npm run cluster:kind` has finished: the lab's own manifests
 // (namespaces, bookinfo, the alpine pods, the LoadBalancer Service, the LoadBalancer IP pool) as applied, plus what
 // Kubernetes, the Tigera operator and Calico would have made of them — Ready nodes, Running pods with addresses from
-// the pod pool, ClusterIPs, the LoadBalancer address, EndpointSlices, IPAM blocks, tigerastatus, calico-node.
+// the pod pool, ClusterIPs, the LoadBalancer address, EndpointSlices, IPAM blocks, tigerastatus, calico-node, and the
+// flow-log components the Installation enables (Goldmane, Whisker: its Service and pod as test/fakeWhisker has them).
 // Test data for the fake lab only — never shown to an audience as a cluster's.
 import { createHash } from 'node:crypto'
 import { LAB } from '../../demo-server/src/catalog/lab.ts'
 import { readManifests, REPO_ROOT } from '../../demo-server/src/manifests.ts'
 import type { ManifestObject } from '../../demo-server/src/manifests.ts'
+import { whiskerObjects } from '../fakeWhisker/objects.ts'
 
 const created = '2026-11-21T08:00:00Z'
 
@@ -96,7 +98,8 @@ function rolledOut(d: ManifestObject, ip: (n: NodeName) => string): Obj[] {
       spec: { replicas: 1, selector: { matchLabels: template.metadata.labels }, template },
       status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 },
     },
-    runningPod(String(d.metadata.namespace), `${rs}-${suffix(`${rs}/pod`, 5)}`, template.metadata.labels, template.spec, nodeName, ip(nodeName)),
+    // a ReplicaSet's pod: its generateName is what Calico's flow logs name it by (generateName + "*")
+    runningPod(String(d.metadata.namespace), `${rs}-${suffix(`${rs}/pod`, 5)}`, template.metadata.labels, template.spec, nodeName, ip(nodeName), { generateName: `${rs}-` }),
   ]
 }
 
@@ -152,6 +155,9 @@ function calicoSystem(): Obj[] {
     ...FAKE_NODES.map((n) => runningPod('calico-system', `calico-node-${suffix(n.name, 5)}`, selector, nodePodSpec, n.name, n.ip)),
     runningPod('calico-system', `calico-typha-${suffix('typha', 9)}-${suffix('typha/pod', 5)}`, { 'k8s-app': 'calico-typha' }, { hostNetwork: true, containers: [{ name: 'calico-typha', image: 'quay.io/calico/typha:v3.31.7' }] }, 'calico-lab-worker', '198.19.0.3'),
     runningPod('calico-system', `calico-kube-controllers-${suffix('kc', 9)}-${suffix('kc/pod', 5)}`, { 'k8s-app': 'calico-kube-controllers' }, { containers: [{ name: 'calico-kube-controllers', image: 'quay.io/calico/kube-controllers:v3.31.7' }] }, 'calico-lab-control-plane', '198.19.16.3'),
+    runningPod('calico-system', `goldmane-${suffix('goldmane', 9)}-${suffix('goldmane/pod', 5)}`, { 'k8s-app': 'goldmane' }, { containers: [{ name: 'goldmane', image: 'quay.io/calico/goldmane:v3.31.7' }] }, 'calico-lab-worker2', '198.19.16.140'),
+    // the whisker Service and pod as the fake whisker's port-forward answers them, on one of the lab's nodes
+    ...(whiskerObjects() as Obj[]).map((o) => (o.kind === 'Pod' ? { ...o, spec: { ...(o.spec as object), nodeName: 'calico-lab-worker' }, status: { ...(o.status as object), hostIP: '198.19.0.3', podIP: '198.19.16.90' } } : o)),
   ]
 }
 
@@ -179,7 +185,7 @@ function ipam(lbPool: ManifestObject): Obj[] {
 /** Every object of the fake lab at the open baseline (no policy step applied). */
 export function fakeLabObjects(): object[] {
   const ip = addresses()
-  const lab = readManifests(REPO_ROOT, ['manifests/00-namespaces.yaml', 'manifests/30-bookinfo.yaml', 'manifests/31-alpine.yaml', 'manifests/40-productpage-lb.yaml'])
+  const lab = readManifests(REPO_ROOT, ['manifests/00-namespaces.yaml', 'manifests/30-bookinfo.yaml', 'manifests/31-alpine.yaml', 'manifests/40-productpage-lb.yaml', 'manifests/41-allowed-range-networkset.yaml'])
   const [lbPool] = readManifests(REPO_ROOT, ['manifests/21-calico-lb-ippool.yaml'])
   const objects: Obj[] = [...FAKE_NODES.map(node)]
   let serviceHost = 20

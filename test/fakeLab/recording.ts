@@ -3,15 +3,16 @@
 import { join } from 'node:path'
 import { rehearse } from '../../scripts/lib/rehearsal/run.ts'
 import type { RehearsalReport } from '../../scripts/lib/rehearsal/report.ts'
-import { startFakeLab } from './lab.ts'
+import { fakeLabActions, startFakeLab, TEST_FLOW_BUCKET_SECONDS } from './lab.ts'
 import type { FakeLab } from './lab.ts'
 
 /**
  * Rehearses on a fresh fake lab into `outDir` (REPORT.md, report.json, recording/); `arrange` may change the lab first
- * (e.g. make a step fail). Returns the report and the recording's folder.
+ * (e.g. make a step fail). Flow records come in 1 s buckets and the matrices wait one of them for Calico's opinion
+ * (fakeLabActions), so a recording takes seconds. Returns the report and the recording's folder.
  */
 export async function recordRehearsal(outDir: string, arrange?: (lab: FakeLab) => void): Promise<{ report: RehearsalReport; recordingDir: string }> {
-  const lab = await startFakeLab({ deniedMs: 40, allowedMs: 5 })
+  const lab = await startFakeLab({ deniedMs: 40, allowedMs: 5, flowBucketSeconds: TEST_FLOW_BUCKET_SECONDS })
   const saved = { PATH: process.env.PATH, DEMO_LAB: process.env.DEMO_LAB }
   process.env.PATH = `${lab.binDir}:${saved.PATH}`
   process.env.DEMO_LAB = 'kind'
@@ -22,6 +23,7 @@ export async function recordRehearsal(outDir: string, arrange?: (lab: FakeLab) =
       explicitContext: true,
       outDir,
       signal: new AbortController().signal,
+      actions: fakeLabActions(),
     })
     if (outcome.refused) throw new Error(`the fake lab was refused: ${outcome.reasons.join('; ')}`)
     return { report: outcome.report, recordingDir: join(outDir, 'recording') }

@@ -86,8 +86,10 @@ export function endOfTier(trigger: { kind: GoPolicyKind; name: string; namespace
 }
 
 export interface RecordInput {
-  /** unix seconds of the probe; the record gets the 15 s bucket around it */
+  /** unix seconds of the probe; the record gets the bucket around it */
   at: number
+  /** Goldmane's bucket width (its AGGREGATION_WINDOW): 15 s unless a test shortens it */
+  bucketSeconds?: number
   action: GoAction
   reporter: 'Src' | 'Dst'
   source: { name: string; namespace: string; labels?: Record<string, string> }
@@ -100,10 +102,11 @@ export interface RecordInput {
 const labelText = (labels: Record<string, string> = {}): string => Object.entries(labels).map(([k, v]) => `${k}=${v}`).sort().join(' | ')
 
 export function flowResponse(r: RecordInput): GoFlowResponse {
-  const start = bucketStart(r.at)
+  const width = r.bucketSeconds ?? 15
+  const start = bucketStart(r.at, width)
   return {
     start_time: goTime(start),
-    end_time: goTime(start + 15),
+    end_time: goTime(start + width),
     action: r.action,
     source_name: r.source.name,
     source_namespace: r.source.namespace,

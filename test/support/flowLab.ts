@@ -22,8 +22,11 @@ export { endOfTier, hit }
 /** The allowed range's GlobalNetworkSet, as the lab applies it. */
 export const ALLOWED_RANGE_SET = readManifests(REPO_ROOT, ['manifests/41-allowed-range-networkset.yaml'])
 
-/** The matrices' flow-log wait in tests: a read a second, 3 s after the last probe (the catalog's is 45 s). */
-export const QUICK_FLOW_LOGS = { ...reachMatrix.flowLogs!, deadlineSeconds: 3, pollSeconds: 1 }
+/**
+ * The matrices' flow-log wait in tests: a read a second, 3 s after the last probe (the catalog's is 45 s); the records
+ * a test writes are all there will be (no flush to wait for).
+ */
+export const QUICK_FLOW_LOGS = { ...reachMatrix.flowLogs!, deadlineSeconds: 3, pollSeconds: 1, flushSeconds: 0 }
 
 /** A catalog whose matrices wait for flow logs as QUICK_FLOW_LOGS says (and take `matrix`'s other fields). */
 export function withQuickFlowLogs(actions: readonly Action[], matrix: Partial<ProbeMatrixAction> = {}): Action[] {

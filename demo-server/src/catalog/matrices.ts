@@ -6,7 +6,7 @@
 // Columns: the four bookinfo Services on 9080, and the cluster DNS (kube-dns, 53/UDP).
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { WHISKER_NAMESPACE } from '../flows/whiskerApi.ts'
+import { FELIX_FLUSH_SECONDS, WHISKER_NAMESPACE } from '../flows/whiskerApi.ts'
 import { HOST_PROGRAMS } from '../host/programs.ts'
 import { parseLabelSelectorText } from '../policy/labelSelector.ts'
 import { LAB } from './lab.ts'
@@ -78,8 +78,9 @@ export const reachMatrix: ProbeMatrixAction = {
   manifestsDir: 'manifests',
   policyStepsApplied: POLICY_STEPS.length,
   // Felix flushes every 15 s and Goldmane files flows in 15 s buckets: a probe's records are listed 15–30 s after it
-  // (flows/README.md, "Timing"); 45 s leaves a flush to spare. Cells with no record by then say so.
-  flowLogs: { namespaces: [LAB.namespace, LAB.otherNamespace], deadlineSeconds: 45, pollSeconds: 5 },
+  // (flows/README.md, "Timing"); 45 s leaves a flush to spare. Cells with no record by then say so. Before one flush
+  // has passed since the last probe, what is listed may be only the previous moment's records.
+  flowLogs: { namespaces: [LAB.namespace, LAB.otherNamespace], deadlineSeconds: 45, pollSeconds: 5, flushSeconds: FELIX_FLUSH_SECONDS },
   // reads dev1, default, kube-system; execs in dev1 and default; adds the debug container to dev1's bookinfo pods;
   // reads Calico's flow logs through the whisker pod in calico-system
   namespaces: [LAB.namespace, LAB.otherNamespace, 'kube-system', WHISKER_NAMESPACE],
@@ -147,6 +148,7 @@ export function matrixProblems(action: ProbeMatrixAction, repoRoot: string): str
     if (!action.namespaces.includes(WHISKER_NAMESPACE)) say(`reads flow logs through the whisker pod in ${WHISKER_NAMESPACE}, which is not in its namespaces`)
     if (f.namespaces.length === 0 || f.namespaces.some((ns) => !action.namespaces.includes(ns))) say('flowLogs.namespaces must be some of its namespaces')
     if (!(f.pollSeconds >= 1 && f.deadlineSeconds >= f.pollSeconds)) say('flowLogs: pollSeconds ≥ 1 and deadlineSeconds ≥ pollSeconds')
+    if (!(f.flushSeconds >= 0 && f.flushSeconds <= f.deadlineSeconds)) say('flowLogs: flushSeconds within [0, deadlineSeconds]')
     if (action.timeoutMs < (action.probeTimeoutSeconds + 10 + f.deadlineSeconds) * 1000) say('timeoutMs leaves no room to wait for the flow logs')
   }
   return problems

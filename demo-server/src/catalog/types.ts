@@ -142,9 +142,10 @@ export interface ProbeMatrixAction extends ActionBase {
   /**
    * Calico's own verdict per cell (matrix/calicoOpinion.ts): after the probes, the run reads Calico's flow logs
    * (flows touching `namespaces`) until every probed cell has its records or `deadlineSeconds` have passed since
-   * the last probe, reading every `pollSeconds`. Omitted: no third opinion.
+   * the last probe, reading every `pollSeconds`; no answer is final before `flushSeconds` (Felix's flush interval)
+   * have passed since the last probe. Omitted: no third opinion.
    */
-  flowLogs?: { namespaces: string[]; deadlineSeconds: number; pollSeconds: number }
+  flowLogs?: { namespaces: string[]; deadlineSeconds: number; pollSeconds: number; flushSeconds: number }
 }
 
 /**

@@ -31,6 +31,11 @@ export interface CalicoOpinionContext {
    * the first probe saw is no answer yet — the re-probe's record may still be on its way.
    */
   changedWhileSettling?: ReadonlyMap<string, 'allowed' | 'denied'>
+  /**
+   * cells whose probe never reached the network (it did not run): no record can be of it, and an older one — another
+   * moment's — would pass for Calico's opinion of it. They get none.
+   */
+  noConnection?: ReadonlySet<string>
 }
 
 interface NetworkSet { name: string; namespace?: string; nets: string[] }
@@ -195,7 +200,7 @@ export async function addCalicoOpinions(kc: KubeConfig, action: ProbeMatrixActio
     signal.throwIfAborted()
     ctx.info(`network sets not read (${describeClusterError(error).message}): outside clients are matched as Calico names unknown addresses\n`)
   }
-  const probed = flowCells(action, ctx, sets, { start: performance.timeOrigin + ctx.t0, end: Date.now() })
+  const probed = flowCells(action, ctx, sets, { start: performance.timeOrigin + ctx.t0, end: Date.now() }).filter((p) => !ctx.noConnection?.has(p.cell.key))
   if (probed.length === 0) return
   const byKey = new Map(probed.map((p) => [p.cell.key, p]))
   const written = new Map<string, string>()
@@ -213,8 +218,13 @@ export async function addCalicoOpinions(kc: KubeConfig, action: ProbeMatrixActio
     const first = ctx.changedWhileSettling?.get(r.key)
     return first !== undefined && (r.verdict === 'allow' ? 'allowed' : r.verdict === 'deny' ? 'denied' : undefined) === first
   }
+  // Felix reports a flow at its next flush. Until one has passed since the last probe, the records listed may be only
+  // the previous moment's: a policy step's matrix runs right after the change, and a probe from before it can fall in
+  // this window (15 s buckets) and look like an answer. Once it has, this run's records are in, and a newer bucket
+  // stands over an older one (match.ts) — and the next matrix's probes land in a later bucket than these.
+  const flushedAt = Date.now() + flowLogs.flushSeconds * 1000
   /** a cell has its answer, or all the answer it can get */
-  const done = (r: CellFlowResult): boolean => (settled(r) && !beforeChange(r)) || (r.state === 'partial' && byKey.get(r.key)?.hairpin === true)
+  const done = (r: CellFlowResult): boolean => Date.now() >= flushedAt && ((settled(r) && !beforeChange(r)) || (r.state === 'partial' && byKey.get(r.key)?.hairpin === true))
   ctx.info(`waiting for flow logs: Felix flushes every 15 s, Goldmane files flows in 15 s buckets (up to ${flowLogs.deadlineSeconds} s)\n`)
   try {
     const collected = await collectCellFlows(new WhiskerFlowsReader(kc), probed.map((p) => p.cell), {

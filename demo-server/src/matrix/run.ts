@@ -26,6 +26,9 @@ import { debugContainerRunner, missingPodRunner, outsideHostRunner, podExecRunne
 import { cellKey, Reachability } from './reachability.ts'
 import type { Opinion } from './reachability.ts'
 import { REASON_SAID } from './verdict.ts'
+
+/** Probes that never reached the network (they did not run, or had nothing to aim at): Calico has no record of them. */
+const NO_CONNECTION: ReadonlySet<string> = new Set<Reason>(['tool-missing', 'exec-failed', 'image-not-pulled', 'no-pod', 'no-service'])
 import type { Reason } from './verdict.ts'
 import { lineText } from './wire.ts'
 import type { OpinionLine, SettlingLine, SummaryLine } from './wire.ts'
@@ -195,7 +198,8 @@ export async function runMatrix(kc: KubeConfig, action: ProbeMatrixAction, ctx: 
 
   // 5. Calico's own opinion, once per run and after settling: its flow records are then read against each cell's last
   //    probe (a newer record stands over one from before the policy change), and the window covers the re-probes
-  await addCalicoOpinions(kc, action, { pods, found, t0, write, info: out.info, signal, changedWhileSettling })
+  const noConnection = new Set([...reach.cells.values()].filter((c) => NO_CONNECTION.has(c.opinions.observed?.evidence ?? '')).map((c) => c.key))
+  await addCalicoOpinions(kc, action, { pods, found, t0, write, info: out.info, signal, changedWhileSettling, noConnection })
 
   // 6. the closing count, on the cells as they ended
   const { mismatches } = reach.compare()

@@ -1,10 +1,12 @@
 // What a rehearsal runs: every catalog action the slides show, once, in the order the slides first show it — read from
 // the slides (scripts/lib/slides.ts), never from a list of its own. A step that chains another (a policy step's apply
 // re-runs its matrix, server-side) carries it: the chained run is that step's output, and it is not run again when a
-// later slide shows it.
+// later slide shows it. A watch (a `flows` stream, up to minutes long) runs alongside its slide's other steps, as it
+// does on stage: started when its slide begins, stopped once they have ended (run.ts).
 import type { Catalog } from '../../../demo-server/src/catalog/index.ts'
 import type { Action, Lab } from '../../../demo-server/src/catalog/types.ts'
 import { shownCommand } from '../../../demo-server/src/runner/shownCommand.ts'
+import { isWatch } from '../../../setup/replayRule.ts'
 import { baselineSteps } from '../baseline.ts'
 import { actionOrder } from '../slides.ts'
 import type { DeckSlide } from '../slides.ts'
@@ -17,7 +19,10 @@ export interface PlannedStep {
   slide: DeckSlide
   /** the action the Runner starts when this one succeeds (`then` of an apply or delete): part of this step */
   then?: string
+  /** a watch: it runs alongside the slide's other steps and is stopped when they have ended */
+  alongside?: boolean
 }
+
 
 export interface Plan {
   steps: PlannedStep[]
@@ -39,7 +44,7 @@ export function planRehearsal(slides: readonly DeckSlide[], catalog: Catalog): P
     if (!action || chained.has(id)) continue
     const then = (action.kind === 'apply' || action.kind === 'delete') && action.then ? action.then : undefined
     if (then) chained.add(then)
-    steps.push({ n: steps.length + 1, action, slide, ...(then ? { then } : {}) })
+    steps.push({ n: steps.length + 1, action, slide, ...(then ? { then } : {}), ...(isWatch(action) ? { alongside: true } : {}) })
   }
   return { steps, problems }
 }
@@ -47,7 +52,7 @@ export function planRehearsal(slides: readonly DeckSlide[], catalog: Catalog): P
 /** The plan as `--dry-run` prints it: each step with its slide and the command the slide shows, then the restoration. */
 export function planLines(plan: Plan, lab: Lab): string[] {
   const width = String(plan.steps.length).length
-  const lines = plan.steps.map((s) => `${String(s.n).padStart(width)}/${plan.steps.length}  slide ${String(s.slide.no).padEnd(3)} ${s.action.id}${s.then ? ` → ${s.then}` : ''}\n${' '.repeat(width * 2 + 3)}$ ${shownCommand(s.action, {}, lab)}`)
+  const lines = plan.steps.map((s) => `${String(s.n).padStart(width)}/${plan.steps.length}  slide ${String(s.slide.no).padEnd(3)} ${s.action.id}${s.then ? ` → ${s.then}` : ''}${s.alongside ? `   (a watch: runs alongside slide ${s.slide.no}'s other steps, stopped once they have ended)` : ''}\n${' '.repeat(width * 2 + 3)}$ ${shownCommand(s.action, {}, lab)}`)
   const restore = baselineSteps().map((s) => `  $ ${shownCommand(s, {}, lab)}`)
   return [...plan.problems.map((p) => `✘ ${p}`), ...lines, 'then the open baseline, last step first (as before the first step):', ...restore]
 }

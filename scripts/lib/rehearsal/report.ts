@@ -22,6 +22,8 @@ export interface CellDisagreement {
   state: 'mismatch' | 'error'
   expected: { verdict: string; reason: string }
   observed: { verdict: string; reason: string; evidence?: string; command?: string }
+  /** Calico's flow logs, when the matrix read them */
+  calico?: { verdict: string; reason: string }
 }
 
 export interface MatrixResult {
@@ -34,6 +36,21 @@ export interface MatrixResult {
   errors: CellDisagreement[]
   /** the run wrote no matrix at all */
   unreadable?: string
+  /** Calico's opinion, for a matrix that reads flow logs: what its cells got, and how long the run waited for it */
+  flowLogs?: {
+    /** cells with Calico's verdict (allowed / denied) */
+    decided: number
+    /** cells whose records say no verdict: partial (a hairpin's source record only), conflict, ambiguous */
+    undecided: number
+    /** cells with no record by the deadline */
+    noRecord: number
+    /** cells whose flow logs could not be read at all */
+    unavailable: number
+    /** from the end of the probes (settling included) to the end of the run */
+    waitedMs: number
+    /** the most it may wait (the action's flowLogs.deadlineSeconds) */
+    deadlineSeconds: number
+  }
 }
 
 export interface StepResult {
@@ -54,6 +71,10 @@ export interface StepResult {
   fix: string
   /** the output's last line, for a command that answered */
   lastLine?: string
+  /** a watch: it ran alongside its slide's other steps (its time is not the slide's) */
+  alongside?: boolean
+  /** what happened, in a few words (a watch: how long it watched, how many records, how it ended) */
+  note?: string
 }
 
 export interface SlideTime {
@@ -63,9 +84,11 @@ export interface SlideTime {
   demo: boolean
   /** seconds the speaker note plans */
   plannedSeconds: number | undefined
-  /** the steps the slide shows, each as measured */
-  steps: Array<{ action: string; ms: number | undefined }>
+  /** the steps the slide shows, each as measured (a watch ran alongside the others: not counted in stepsMs) */
+  steps: Array<{ action: string; ms: number | undefined; alongside?: boolean }>
   stepsMs: number
+  /** stepsMs with every matrix the slide shows waiting its full flow-log deadline */
+  worstMs: number
 }
 
 export interface RehearsalReport {
@@ -92,6 +115,14 @@ export interface RehearsalReport {
     slides: SlideTime[]
     /** slides whose steps take longer than their note plans */
     overruns: string[]
+    /** the matrices' wait for Calico's flow logs, part of demoStepsMs */
+    flowLogs: {
+      matrices: number
+      waitedMs: number
+      deadlineSeconds: number
+      /** demoStepsMs had every matrix waited its full deadline */
+      demoWorstMs: number
+    }
   }
   baseline: { before: BaselineSummary; after: BaselineSummary }
   recording: { dir: string; runs: number }
@@ -174,8 +205,29 @@ export function fixFor(action: Action, run: Run, lab: Lab, context: string): str
   }
 }
 
-/** The cells of a matrix run where the probes and the engine disagree, or that could not be probed. */
-export function matrixResult(action: string, step: number, run: Run): MatrixResult {
+/** When a matrix run's probes ended (settling's re-probes included): its last observation, ms into the run. */
+function probesEndedAt(run: Run): number {
+  let at = 0
+  for (const c of run.chunks) {
+    if (c.stream !== 'stdout' || !c.data.includes('"observed"')) continue
+    for (const text of c.data.split('\n')) {
+      try {
+        const line = JSON.parse(text) as { kind?: string; by?: string }
+        if (line.kind === 'opinion' && line.by === 'observed') at = Math.max(at, c.at)
+      } catch {
+        // a line split across chunks: its other half carries the same time, near enough
+      }
+    }
+  }
+  return at
+}
+
+/**
+ * The cells of a matrix run where the probes and the engine disagree (Calico's flow logs included, as the matrix
+ * compares them), or that could not be probed; and for a matrix that reads flow logs (`deadlineSeconds`), what
+ * Calico's records said and how long the run waited for them.
+ */
+export function matrixResult(action: string, step: number, run: Run, deadlineSeconds?: number): MatrixResult {
   const reader = readMatrix(stdoutOf(run))
   const m = reader.reachability
   if (!m) return { action, step, probed: 0, observed: 0, mismatches: [], errors: [], unreadable: run.error?.message ?? 'the run wrote no matrix' }
@@ -191,18 +243,54 @@ export function matrixResult(action: string, step: number, run: Run): MatrixResu
       ...(c.opinions.observed?.evidence ? { evidence: c.opinions.observed.evidence } : {}),
       ...(c.opinions.observed?.command ? { command: c.opinions.observed.command } : {}),
     },
+    ...(c.opinions.calico ? { calico: { verdict: c.opinions.calico.verdict, reason: c.opinions.calico.reason } } : {}),
   })
   const unfinished = run.status === 'succeeded' ? undefined : `the run ${run.status}${run.error ? `: ${run.error.message}` : ''}`
-  return { action, step, probed, observed, mismatches: mismatches.map(cell('mismatch')), errors: errors.map(cell('error')), ...(unfinished ? { unreadable: unfinished } : {}) }
+  let flowLogs: MatrixResult['flowLogs']
+  if (deadlineSeconds !== undefined) {
+    const calico = [...m.cells.values()].filter((c) => c.unprobed === undefined).map((c) => c.opinions.calico)
+    const count = (test: (evidence: string | undefined) => boolean) => calico.filter((o) => test(o?.evidence)).length
+    const runMs = Math.max(0, Date.parse(run.endedAt ?? run.startedAt) - Date.parse(run.startedAt))
+    flowLogs = {
+      decided: count((e) => e === 'allowed' || e === 'denied'),
+      undecided: count((e) => e === 'partial' || e === 'conflict' || e === 'ambiguous'),
+      noRecord: count((e) => e === 'no-record'),
+      unavailable: count((e) => e === 'unavailable'),
+      waitedMs: Math.max(0, runMs - probesEndedAt(run)),
+      deadlineSeconds,
+    }
+  }
+  return { action, step, probed, observed, mismatches: mismatches.map(cell('mismatch')), errors: errors.map(cell('error')), ...(unfinished ? { unreadable: unfinished } : {}), ...(flowLogs ? { flowLogs } : {}) }
+}
+
+/**
+ * Per action a slide shows, how much longer its matrix could have waited for flow logs (its deadline less its wait): a
+ * matrix's own id, and a policy step's apply (whose chained matrix the slide shows).
+ */
+export function flowLogSlack(matrices: readonly MatrixResult[], steps: ReadonlyArray<{ action: { id: string }; then?: string }>): Map<string, number> {
+  const slack = new Map<string, number>()
+  for (const m of matrices) {
+    if (!m.flowLogs) continue
+    const ms = Math.max(0, m.flowLogs.deadlineSeconds * 1000 - m.flowLogs.waitedMs)
+    slack.set(m.action, ms)
+    for (const s of steps) if (s.then === m.action) slack.set(s.action.id, ms)
+  }
+  return slack
 }
 
 // ---- time -------------------------------------------------------------------------------------------------------
 
-/** Each shown slide with its planned seconds and the measured time of every step it shows. */
-export function slideTimes(slides: readonly DeckSlide[], durations: ReadonlyMap<string, number>): SlideTime[] {
+/**
+ * Each shown slide with its planned seconds and the measured time of every step it shows — a watch apart (it ran
+ * alongside the others) — and that time again had every matrix waited its full flow-log deadline (`slack`).
+ */
+export function slideTimes(slides: readonly DeckSlide[], durations: ReadonlyMap<string, number>, alongside: ReadonlyMap<string, number> = new Map(), slack: ReadonlyMap<string, number> = new Map()): SlideTime[] {
   return slides.filter((s) => !s.hidden && (s.demo || s.uses.length > 0)).map((s) => {
-    const steps = s.uses.flatMap((u) => (u.action ? [{ action: u.action, ms: durations.get(u.action) }] : []))
-    return { no: s.no, title: s.title, file: s.file, demo: s.demo, plannedSeconds: s.seconds, steps, stepsMs: steps.reduce((sum, x) => sum + (x.ms ?? 0), 0) }
+    const steps: SlideTime['steps'] = s.uses.flatMap((u) => (!u.action ? [] : alongside.has(u.action) ? [{ action: u.action, ms: alongside.get(u.action), alongside: true }] : [{ action: u.action, ms: durations.get(u.action) }]))
+    const counted = steps.filter((x) => !x.alongside)
+    const stepsMs = counted.reduce((sum, x) => sum + (x.ms ?? 0), 0)
+    const worstMs = stepsMs + counted.reduce((sum, x) => sum + (x.ms === undefined ? 0 : (slack.get(x.action) ?? 0)), 0)
+    return { no: s.no, title: s.title, file: s.file, demo: s.demo, plannedSeconds: s.seconds, steps, stepsMs, worstMs }
   })
 }
 
@@ -233,12 +321,14 @@ export function reportMarkdown(r: RehearsalReport): string {
   if (r.reasons.length > 0) out.push('', '## Why not ready', '', ...r.reasons.map((l) => `- ${l}`))
   if (r.problems.length > 0) out.push('', '## Slides that name nothing', '', ...r.problems.map((l) => `- ${l}`))
 
-  out.push('', '## Steps', '', 'In the order the slides show them, each once; a policy step includes the matrix it re-runs.', '')
+  out.push('', '## Steps', '', 'In the order the slides show them, each once; a policy step includes the matrix it re-runs. A watch runs alongside its slide\'s other steps: started as the slide begins, stopped by the rehearsal once they have ended (as the presenter stops it), which counts as ok when it had streamed; its time is not added to the slide\'s.', '')
   out.push('| # | slide | step | status | time | what to fix |', '| --: | --: | --- | --- | --: | --- |')
   for (const s of r.steps) {
     const name = `\`${s.action}\`${s.then ? ` → \`${s.then}\`` : ''}`
-    const fix = s.status === 'answered' ? `answered: ${s.lastLine ?? ''} — after a policy step a denied probe ends this way; check it against the slide` : s.fix
-    out.push(`| ${s.n} | ${s.slide.no} | ${name} | ${MARK[s.status]} | ${s.status === 'not-run' ? '' : seconds(s.ms)} | ${cellText(fix)} |`)
+    const fix = s.status === 'answered' ? `answered: ${s.lastLine ?? ''} — after a policy step a denied probe ends this way; check it against the slide`
+      : [s.note, s.fix].filter(Boolean).join(' — ')
+    const time = s.status === 'not-run' ? '' : `${s.alongside ? 'alongside, ' : ''}${seconds(s.ms)}`
+    out.push(`| ${s.n} | ${s.slide.no} | ${name} | ${MARK[s.status]} | ${time} | ${cellText(fix)} |`)
   }
 
   out.push('', '## Matrices', '')
@@ -246,11 +336,16 @@ export function reportMarkdown(r: RehearsalReport): string {
   for (const m of r.matrices) {
     const bad = m.mismatches.length + m.errors.length
     out.push(`### \`${m.action}\` (step ${m.step})`, '')
-    out.push(`${m.observed}/${m.probed} cells probed · ${m.mismatches.length} where the probes and the engine disagree · ${m.errors.length} that could not be probed${m.unreadable ? ` · ${m.unreadable}` : ''}.`)
+    out.push(`${m.observed}/${m.probed} cells probed · ${m.mismatches.length} where the probes or Calico's flow logs and the engine disagree · ${m.errors.length} that could not be probed${m.unreadable ? ` · ${m.unreadable}` : ''}.`)
+    const f = m.flowLogs
+    if (f) {
+      const rest = [f.undecided ? `${f.undecided} whose records name no verdict (a hairpin's source record only, or records that conflict)` : '', f.noRecord ? `${f.noRecord} with no record by the deadline` : '', f.unavailable ? `${f.unavailable} whose flow logs could not be read` : ''].filter(Boolean)
+      out.push('', `Calico's flow logs: ${f.decided}/${m.probed} cells with Calico's verdict${rest.length ? `, ${rest.join(', ')}` : ''}; the run waited ${seconds(f.waitedMs)} for them after its probes (at most ${f.deadlineSeconds} s).`)
+    }
     if (bad > 0) {
-      out.push('', '| from → to | expected (the engine) | observed (the probe) |', '| --- | --- | --- |')
+      out.push('', '| from → to | expected (the engine) | observed (the probe) | Calico (flow logs) |', '| --- | --- | --- | --- |')
       for (const c of [...m.mismatches, ...m.errors]) {
-        out.push(`| ${cellText(`${c.from} → ${c.to}`)}${c.state === 'error' ? ' (not probed)' : ''} | ${cellText(`${c.expected.verdict}: ${c.expected.reason}`)} | ${cellText(`${c.observed.verdict}${c.observed.evidence ? ` (${c.observed.evidence})` : ''}: ${c.observed.reason}`)} |`)
+        out.push(`| ${cellText(`${c.from} → ${c.to}`)}${c.state === 'error' ? ' (not probed)' : ''} | ${cellText(`${c.expected.verdict}: ${c.expected.reason}`)} | ${cellText(`${c.observed.verdict}${c.observed.evidence ? ` (${c.observed.evidence})` : ''}: ${c.observed.reason}`)} | ${c.calico ? cellText(`${c.calico.verdict}: ${c.calico.reason}`) : ''} |`)
       }
     }
     out.push('')
@@ -259,11 +354,17 @@ export function reportMarkdown(r: RehearsalReport): string {
   const t = r.time
   out.push('## Time', '')
   out.push(`The demo's steps take **${seconds(t.demoStepsMs)}** of its **${seconds(t.budgetSeconds * 1000)}** (${((t.demoStepsMs / 1000 / t.budgetSeconds) * 100).toFixed(1)} %); its slides' notes plan ${seconds(t.demoPlannedSeconds * 1000)} in all. The talk's live steps take ${seconds(t.talkStepsMs)}. A slide counts every step it shows, as measured once here.`)
+  const fl = t.flowLogs
+  if (fl.matrices > 0) {
+    const worst = `Had every matrix waited its full ${fl.deadlineSeconds} s, the demo's steps would take **${seconds(fl.demoWorstMs)}**${fl.demoWorstMs / 1000 > t.budgetSeconds ? ` — ⚠ more than its ${seconds(t.budgetSeconds * 1000)}` : ''}.`
+    out.push('', `Of that, ${fl.matrices} matrices waited ${seconds(fl.waitedMs)} in all for Calico's flow logs after their probes: on a cluster Felix flushes every 15 s and Goldmane files 15 s buckets, so expect 15–30 s a matrix, at most ${fl.deadlineSeconds} s. ${worst}`)
+  }
   if (t.overruns.length > 0) out.push('', ...t.overruns.map((o) => `- ⚠ ${o}`))
-  out.push('', '| slide | title | planned | steps | share |', '| --: | --- | --: | --: | --: |')
+  out.push('', '| slide | title | planned | steps | share | at the flow-log deadline |', '| --: | --- | --: | --: | --: | --: |')
   for (const s of t.slides) {
     const share = s.plannedSeconds ? `${Math.round((s.stepsMs / 1000 / s.plannedSeconds) * 100)} %` : ''
-    out.push(`| ${s.no}${s.demo ? '' : ' (talk)'} | ${cellText(s.title)} | ${s.plannedSeconds === undefined ? '' : `${s.plannedSeconds} s`} | ${seconds(s.stepsMs)} | ${share} |`)
+    const watched = s.steps.filter((x) => x.alongside && x.ms !== undefined).map((x) => ` (+ a watch alongside, ${seconds(x.ms!)})`).join('')
+    out.push(`| ${s.no}${s.demo ? '' : ' (talk)'} | ${cellText(s.title)} | ${s.plannedSeconds === undefined ? '' : `${s.plannedSeconds} s`} | ${seconds(s.stepsMs)}${watched} | ${share} | ${s.worstMs > s.stepsMs ? seconds(s.worstMs) : ''} |`)
   }
 
   const base = (b: BaselineSummary) => (b.errors.length > 0 ? `✘ ${b.errors.join('; ')}` : b.deleted.length > 0 ? `removed ${b.deleted.join(', ')}` : 'nothing to remove')
