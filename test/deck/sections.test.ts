@@ -47,3 +47,14 @@ test('the deck: two parts, the four topics in the presentation, every demo slide
   const slides = await readDeck()
   for (const s of slides.filter((x) => x.demo)) assert.equal(sections[s.no - 1]?.part?.title, 'Live demo', `${s.file} is in the demo part`)
 })
+
+test('the `demo` route lands on the first slide of the demo part, whatever the order of the parts', async () => {
+  const data = await load(REPO_ROOT, join(REPO_ROOT, 'slides.md'))
+  const frontmatters = data.slides.map((s) => s.frontmatter as Record<string, unknown>)
+  const sections = sectionsOf(frontmatters)
+  const aliased = frontmatters.flatMap((f, i) => (f.routeAlias === 'demo' ? [i] : []))
+  assert.equal(aliased.length, 1, 'one slide has routeAlias: demo')
+  const first = sections.findIndex((s) => s.part?.title === 'Live demo')
+  assert.ok(first >= 0, 'the deck has a Live demo part')
+  assert.equal(aliased[0], first, `/demo goes to slide ${aliased[0]! + 1}, the demo part starts at slide ${first + 1}`)
+})
