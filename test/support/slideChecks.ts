@@ -104,7 +104,13 @@ export function measureSlide(arg: { no: number; minPx: number; outputMinPx: numb
       if ((node.textContent ?? '').trim() && node.parentElement && shown(node.parentElement)) {
         const range = document.createRange()
         range.selectNodeContents(node)
-        out = Array.from(range.getClientRects()).map(rectOf).filter((r) => !empty(r))
+        // a text box is its line box: a font's content area is taller than a tight line-height, and the next line
+        // may start inside it without any letter touching
+        const lh = parseFloat(getComputedStyle(node.parentElement).lineHeight) * scaleOf(node.parentElement)
+        out = Array.from(range.getClientRects()).map(rectOf).map((r) => {
+          const extra = (r.b - r.t) - lh
+          return lh > 0 && extra > 0 ? { ...r, t: r.t + extra / 2, b: r.b - extra / 2 } : r
+        }).filter((r) => !empty(r))
       }
     } else if (node instanceof Element && shown(node) && !node.hasAttribute('data-overlay')) {
       const s = getComputedStyle(node)
