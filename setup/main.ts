@@ -9,6 +9,8 @@ import { useTimer } from '@slidev/client/composables/useTimer.ts'
 
 export const PRESENTER_LAYOUT_NOTES_COLUMN = 2
 export const PRESENTER_NOTES_WIDTH_PX = 620
+/** the share of the window's height the current slide takes in the presenter view (the next slide: the rest) */
+export const PRESENTER_CURRENT_SHARE = 0.58
 
 /** set in a browser once the deck has given it its presenter defaults (Slidev stores its own keys at start-up) */
 const DEFAULTS_GIVEN = 'calico-talk-presenter-defaults'
@@ -18,6 +20,8 @@ export default defineAppSetup(({ router }) => {
   if (localStorage.getItem(DEFAULTS_GIVEN) === null) {
     presenterLayout.value = PRESENTER_LAYOUT_NOTES_COLUMN
     localStorage.setItem('slidev-presenter-notes-width', String(PRESENTER_NOTES_WIDTH_PX))
+    // in layout 2 this row is the current slide's (the next slide takes the rest): the current one is the bigger
+    localStorage.setItem('slidev-presenter-notes-row-size', String(Math.round(window.innerHeight * PRESENTER_CURRENT_SHARE)))
     localStorage.setItem(DEFAULTS_GIVEN, '1')
   }
 

@@ -69,6 +69,7 @@ export function measureSlide(arg: { no: number; minPx: number; outputMinPx: numb
   const inOutput = (el: Element) => { for (let a: Element | null = el; a; a = a.parentElement) if (outputs.has(a)) return true; return false }
   const smallest = new Map<string, { px: number; el: Element; min: number }>()
   const walkText = (el: Element) => {
+    if (['STYLE', 'SCRIPT', 'style', 'script', 'TEMPLATE'].includes(el.tagName)) return
     if (el instanceof HTMLElement || el instanceof SVGElement) {
       const own = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim())
       if (own && shown(el)) {
@@ -190,6 +191,8 @@ export function measureSlide(arg: { no: number; minPx: number; outputMinPx: numb
       const line = parseFloat(s.lineHeight)
       const rest = inner - Math.round(inner / line) * line
       if (line > 0 && Math.abs(rest) > 1) problems.push({ check: 'clipping', what: describe(el), detail: `shows ${(inner / line).toFixed(2)} lines: a line is cut at the bottom` })
+      // a box that scrolls paints its next line into its bottom padding: a sliver of a line under the last whole one
+      else if (parseFloat(s.paddingBottom) > 1) problems.push({ check: 'clipping', what: describe(el), detail: `the next line shows cut in its ${s.paddingBottom} bottom padding` })
     }
   }
 
