@@ -1,6 +1,7 @@
 // Mermaid in the deck's look: the `base` theme (the only one Mermaid lets you recolour) with the deck's ink, rules,
-// accent and typeface (styles/index.css), and labels big enough for the back of the room. A diagram's own classDefs
-// still colour its nodes (Mermaid's parser takes no var(), so they repeat the hexes named in styles/index.css).
+// accent and typeface (styles/index.css), and labels big enough for the back of the room: 18.5 px, so a diagram drawn
+// at Slidev scale 0.52 still shows 18.8 px labels at 1080p; a label wraps at 235 px (at 200 it breaks names mid-word).
+// A diagram's own classDefs still colour its nodes (Mermaid's parser takes no var(), so they repeat the hexes named in styles/index.css).
 import { defineMermaidSetup } from '@slidev/types'
 
 export default defineMermaidSetup(() => ({
@@ -8,7 +9,7 @@ export default defineMermaidSetup(() => ({
   fontFamily: 'InterVariable, ui-sans-serif, system-ui, sans-serif',
   themeVariables: {
     fontFamily: 'InterVariable, ui-sans-serif, system-ui, sans-serif',
-    fontSize: '17px',
+    fontSize: '18.5px',
     background: '#ffffff',
     primaryColor: '#f3f4f6',
     primaryTextColor: '#111827',
@@ -43,6 +44,6 @@ export default defineMermaidSetup(() => ({
     activationBkgColor: '#f3f4f6',
     activationBorderColor: '#4b5563',
   },
-  flowchart: { htmlLabels: true, curve: 'basis', padding: 10, nodeSpacing: 36, rankSpacing: 44 },
+  flowchart: { htmlLabels: true, curve: 'basis', padding: 10, nodeSpacing: 36, rankSpacing: 44, wrappingWidth: 235 },
   sequence: { actorFontFamily: 'InterVariable, sans-serif', noteFontFamily: 'InterVariable, sans-serif', messageFontFamily: 'InterVariable, sans-serif' },
 }))
