@@ -1,22 +1,23 @@
-// npm run demo:check [-- --context NAME] — the preflight checklist, 5 minutes before the talk.
-// Prints ✔ / ✘ / – per check with the fix for each ✘; exits 1 if any check failed, 2 on bad usage.
+// npm run demo:check [-- --context NAME] [--summary] — the preflight checklist, 5 minutes before the talk.
+// Prints ✔ / ✘ / – per check with the fix for each ✘ (--summary: one short line per check, as the slide shows it);
+// exits 1 if any check failed, 2 on bad usage.
 // It changes one thing in the cluster: a CalicoNodeStatus per node, if missing (bgp/nodeStatus.ts), so calico-node
 // reports its BGP sessions; they stay for the BGP slide.
 import { parseArgs } from 'node:util'
 import { runHostProgram } from '../demo-server/src/host/programs.ts'
 import { loadClusterAccess } from '../demo-server/src/kube/cluster.ts'
-import { formatChecklist, runPreflight } from '../demo-server/src/preflight.ts'
+import { formatChecklist, formatChecklistSummary, runPreflight } from '../demo-server/src/preflight.ts'
 
-const USAGE = 'usage: npm run demo:check [-- --context NAME]'
+const USAGE = 'usage: npm run demo:check [-- --context NAME] [--summary]'
 
-function options(): { context?: string } {
+function options(): { context?: string; summary: boolean } {
   try {
-    const { values } = parseArgs({ options: { context: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false })
+    const { values } = parseArgs({ options: { context: { type: 'string' }, summary: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false })
     if (values.help) {
       console.log(USAGE)
       process.exit(0)
     }
-    return { context: values.context }
+    return { context: values.context, summary: Boolean(values.summary) }
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`)
     process.exit(2)
@@ -24,7 +25,7 @@ function options(): { context?: string } {
 }
 
 async function main(): Promise<void> {
-  const { context } = options()
+  const { context, summary } = options()
   const access = loadClusterAccess(context)
   if (!access.kubeConfig) {
     console.error(`✘ ${access.problem}`)
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     console.error('✘ cancelled')
     process.exit(130)
   })
-  console.log(formatChecklist(checks, Boolean(process.stdout.isTTY)))
+  console.log((summary ? formatChecklistSummary : formatChecklist)(checks, Boolean(process.stdout.isTTY)))
   process.exit(checks.some((c) => c.status === 'fail') ? 1 : 0)
 }
 

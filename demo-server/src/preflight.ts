@@ -353,7 +353,7 @@ export async function runPreflight(kc: k8s.KubeConfig, options: PreflightOptions
   return checks
 }
 
-/** The checklist as `npm run demo:check` prints it and the preflight slide shows it: ✔ / ✘ / – and the fix for each ✘. */
+/** The checklist as `npm run demo:check` prints it: ✔ / ✘ / – with what each check found, and the fix for each ✘. */
 export function formatChecklist(checks: CheckResult[], color = false): string {
   const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text)
   const lines: string[] = []
@@ -364,5 +364,25 @@ export function formatChecklist(checks: CheckResult[], color = false): string {
   }
   const failed = checks.filter((c) => c.status === 'fail').length
   lines.push('', failed === 0 ? paint(32, 'Ready for the demo.') : paint(31, `${failed} check(s) failed: fix them, then run npm run demo:check again.`))
+  return lines.join('\n')
+}
+
+/**
+ * The checklist as the preflight slide shows it (`npm run demo:check -- --summary`): one short line per check, ✓ / ✗ / –
+ * and its title; a failed check adds what it found and its fix. A room reads the verdicts; the details are for a ✗.
+ */
+export function formatChecklistSummary(checks: CheckResult[], color = false): string {
+  const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text)
+  const lines: string[] = []
+  for (const c of checks) {
+    if (c.status === 'pass') lines.push(`${paint(32, '✓')} ${c.title}`)
+    else if (c.status === 'skip') lines.push(`${paint(90, '–')} ${c.title} (${c.detail})`)
+    else {
+      lines.push(`${paint(31, '✗')} ${c.title} — ${c.detail}`)
+      if (c.fix) lines.push(`    fix: ${c.fix}`)
+    }
+  }
+  const failed = checks.filter((c) => c.status === 'fail').length
+  lines.push(failed === 0 ? paint(32, `Ready for the demo: ${checks.length} checks passed or skipped.`) : paint(31, `${failed} of ${checks.length} checks failed.`))
   return lines.join('\n')
 }

@@ -147,7 +147,7 @@ test('the staged step: the flow log shows what it would deny; Apply, and every c
     'traffic flows; the engine and Calico agree it would be denied',
   )
   assert.equal(await pd.locator('.pm-c').innerText(), '✓')
-  assert.equal(await pd.locator('.pm-pend').innerText(), '✗', 'the staged marker')
+  assert.equal(await pd.locator('.pm-pend').getAttribute('aria-label'), 'a staged policy would make this denied', 'the staged marker (a folded corner)')
   const dns = matrix.locator('td[data-cell="productpage|dns"]')
   assert.equal(await dns.getAttribute('data-calico'), 'allowed')
   assert.equal(await dns.getAttribute('data-pending'), '', 'DNS stays allowed for a caller with the staged policy: no marker')

@@ -74,7 +74,7 @@ const DETAILS = policyStep('details')!
 test('the matrix slide: expected from manifests first, then cells fill live, the mismatch marked, hover explains', async () => {
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const errors = watchErrors(page)
-  await page.goto(`${deck.deckUrl}/demo-matrix`)
+  await page.goto(`${deck.deckUrl}/demo-step-details`)
   const matrix = page.locator(`.slidev-page .probe-matrix[data-action="${DETAILS.matrix}"]:visible`).first()
   await matrix.waitFor({ timeout: 60_000 })
 
@@ -140,7 +140,7 @@ test('the matrix slide: expected from manifests first, then cells fill live, the
 test('PolicyStep: the highlighted policy fits its box; Apply applies it and the matrix re-runs by itself', async () => {
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   const errors = watchErrors(page)
-  await page.goto(`${deck.deckUrl}/demo-matrix`)
+  await page.goto(`${deck.deckUrl}/demo-step-details`)
   const step = page.locator('.slidev-page .policy-step[data-apply="policy-details-apply"]:visible').first()
   await step.waitFor({ timeout: 60_000 })
   const code = step.locator('.ps-code pre')

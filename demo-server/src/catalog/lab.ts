@@ -28,7 +28,7 @@ export const preflight: PreflightAction = {
   id: 'preflight',
   title: 'Preflight: is the lab ready for the demo?',
   kind: 'preflight',
-  shownCommand: 'npm run demo:check',
+  shownCommand: 'npm run demo:check -- --summary',
   namespaces: [],
   // the BGP checks may wait up to 20 s for calico-node's first report (bgp/checks.ts)
   timeoutMs: 60_000,

@@ -9,7 +9,14 @@ const columns = (...list: Array<[header: string, path: string]>) => list.map(([h
 
 const table = (fields: Omit<TableAction, 'kind' | 'timeoutMs'>): TableAction => ({ kind: 'table', timeoutMs: READ_TIMEOUT_MS, ...fields })
 
-export const nodesWide = table({ id: 'nodes-wide', title: 'The nodes of the lab', resource: 'nodes', wide: true, namespaces: [] })
+/** The nodes, trimmed to what the slides point at: each node's address, kubelet version and container runtime. */
+export const nodesWide = table({
+  id: 'nodes-wide',
+  title: 'The nodes of the lab',
+  resource: 'nodes',
+  namespaces: [],
+  columns: columns(['NAME', '.metadata.name'], ['INTERNAL-IP', '.status.addresses[?(@.type=="InternalIP")].address'], ['KUBELET', '.status.nodeInfo.kubeletVersion'], ['RUNTIME', '.status.nodeInfo.containerRuntimeVersion']),
+})
 
 export const dev1GetAll = table({ id: 'dev1-get-all', title: 'What runs in dev1', resource: 'all', namespace: LAB.namespace, namespaces: [LAB.namespace] })
 
@@ -55,7 +62,7 @@ export const bgpSessions = table({
   title: 'BGP sessions per node (CalicoNodeStatus): two mesh peers and host1, Established',
   resource: 'caliconodestatuses',
   namespaces: [],
-  columns: columns(['NODE', '.spec.node'], ['BIRD', '.status.agent.birdV4.state'], ['ESTABLISHED', '.status.bgp.numberEstablishedV4'], ['PEERS', '.status.bgp.peersV4[*].peerIP'], ['STATES', '.status.bgp.peersV4[*].state']),
+  columns: columns(['NODE', '.spec.node'], ['BIRD', '.status.agent.birdV4.state'], ['PEERS', '.status.bgp.peersV4[*].peerIP'], ['STATES', '.status.bgp.peersV4[*].state']),
 })
 
 export const calicoSystemPods = table({
@@ -63,8 +70,9 @@ export const calicoSystemPods = table({
   title: 'Calico components: calico-node (Felix, BIRD, confd), Typha, kube-controllers, CSI driver',
   resource: 'pods',
   namespace: 'calico-system',
-  wide: true,
   namespaces: ['calico-system'],
+  // which component runs where (calico-node on every node): the columns the slide points at
+  columns: columns(['NAME', '.metadata.name'], ['STATUS', '.status.phase'], ['NODE', '.spec.nodeName']),
 })
 
 export const tigerastatus = table({ id: 'tigerastatus', title: 'What the operator reports', resource: 'tigerastatuses', namespaces: [] })

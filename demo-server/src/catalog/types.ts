@@ -197,7 +197,7 @@ export interface PreflightAction {
   title: string
   kind: 'preflight'
   /** the command a presenter runs for the same checklist: no field says it, so it is written here */
-  shownCommand: 'npm run demo:check'
+  shownCommand: 'npm run demo:check -- --summary'
   namespaces: []
   timeoutMs: number
   params?: undefined

@@ -7,7 +7,7 @@ import type { ClusterAccess } from '../kube/cluster.ts'
 import { describeClusterError } from '../kube/cluster.ts'
 import { runHostProgram } from '../host/programs.ts'
 import { runMatrix } from '../matrix/run.ts'
-import { formatChecklist, runPreflight } from '../preflight.ts'
+import { formatChecklistSummary, runPreflight } from '../preflight.ts'
 import type { Run } from '../protocol.ts'
 import type { RunStore } from '../runStore.ts'
 import { applyOrDelete } from './apply.ts'
@@ -131,7 +131,7 @@ export class Runner {
       case 'preflight': {
         const checks = await runPreflight(kc, { lab: this.catalog.lab, signal, runHost: (argv) => runHostProgram(argv, { signal, timeoutMs: 10_000 }) })
         signal.throwIfAborted()
-        sink.stdout(formatChecklist(checks, true) + '\n')
+        sink.stdout(formatChecklistSummary(checks, true) + '\n')
         const failed = checks.filter((c) => c.status === 'fail').length
         return failed === 0 ? { status: 'succeeded', exitCode: 0 } : { status: 'failed', exitCode: 1, error: { kind: 'exit-code', message: `${failed} check(s) failed` } }
       }

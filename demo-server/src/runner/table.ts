@@ -86,17 +86,24 @@ function serviceRow(s: V1Service, now: number, wide = false): Row {
   return [...row, selector || '<none>']
 }
 
-/** kubectl's `-o custom-columns`: a dotted path per column, `[*]` over a list (joined with commas), `<none>` when missing. */
+/**
+ * kubectl's `-o custom-columns`: a dotted path per column, `[*]` over a list (joined with commas), `[?(@.key=="value")]`
+ * for the list items whose key has that value (`.status.addresses[?(@.type=="InternalIP")].address`), `<none>` when
+ * missing.
+ */
 export function customColumnValue(object: unknown, path: string): string {
-  const parts = path.replace(/^\./, '').split('.').filter(Boolean)
+  const parts = path.replace(/^\./, '').match(/[^.[\]]+(\[[^\]]*\])?/g) ?? []
   let values: unknown[] = [object]
   for (const part of parts) {
-    const star = part.endsWith('[*]')
-    const key = star ? part.slice(0, -3) : part
+    const bracket = /^([^[]+)\[(.*)\]$/.exec(part)
+    const key = bracket ? bracket[1]! : part
+    const filter = bracket && bracket[2] !== '*' ? /^\?\(@\.([\w-]+)==["']([^"']*)["']\)$/.exec(bracket[2]!) : null
+    if (bracket && bracket[2] !== '*' && !filter) throw new Error(`custom-columns: cannot read ${part}`)
     values = values.flatMap((v) => {
       const next = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined
       if (next === undefined || next === null) return []
-      return star && Array.isArray(next) ? next : [next]
+      if (!bracket || !Array.isArray(next)) return [next]
+      return filter ? next.filter((item) => item && typeof item === 'object' && String((item as Record<string, unknown>)[filter[1]!]) === filter[2]) : next
     })
   }
   if (values.length === 0) return '<none>'
@@ -207,12 +214,16 @@ export async function renderTable(kc: KubeConfig, action: TableAction, signal: A
   switch (action.resource) {
     case 'nodes': {
       const list = await core().listNode({ labelSelector })
+      const columns = action.columns
+      if (columns) return list.items.length ? formatTable({ header: columns.map((c) => c.header), rows: list.items.map((n) => columns.map((c) => customColumnValue(n, c.path))) }) : 'No resources found\n'
       const header = ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', ...(wide ? ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'] : [])]
       return list.items.length ? formatTable({ header, rows: list.items.map((n) => nodeRow(n, wide, now)) }) : 'No resources found\n'
     }
     case 'pods': {
       const all = !ns || Boolean(action.allNamespaces)
       const list = all ? await core().listPodForAllNamespaces({ labelSelector }) : await core().listNamespacedPod({ namespace: ns, labelSelector })
+      const columns = action.columns
+      if (columns) return list.items.length ? formatTable({ header: columns.map((c) => c.header), rows: list.items.map((p) => columns.map((c) => customColumnValue(p, c.path))) }) : empty('resources')
       const header = [...(all ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'] : [])]
       return list.items.length ? formatTable({ header, rows: list.items.map((p) => podRow(p, wide, now, all)) }) : empty('resources')
     }

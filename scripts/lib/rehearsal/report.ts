@@ -194,7 +194,7 @@ export function fixFor(action: Action, run: Run, lab: Lab, context: string): str
     case 'exit-code': {
       if (action.kind === 'preflight') {
         const lines = plain(stdoutOf(run)).split('\n')
-        const failed = lines.flatMap((l, i) => (l.startsWith('✘') ? [`${l.slice(2)}${lines[i + 1]?.trim().startsWith('fix:') ? ` — ${lines[i + 1]!.trim()}` : ''}`] : []))
+        const failed = lines.flatMap((l, i) => (/^[✘✗] /.test(l) ? [`${l.slice(2)}${lines[i + 1]?.trim().startsWith('fix:') ? ` — ${lines[i + 1]!.trim()}` : ''}`] : []))
         return failed.length > 0 ? failed.join('; ') : 'see the preflight output: npm run demo:check'
       }
       const tool = run.exitCode === 127 || run.exitCode === 126
