@@ -277,7 +277,11 @@ test('policies: Allow-only, one file per step, every selector selects something'
   }
   const files = manifestFiles().filter((f) => /^manifests\/\d\d-policy-/.test(f) && !f.endsWith('-policy-tiers.yaml'))
   assert.deepEqual(files, POLICY_STEPS.map((s) => s.file), 'every policy file is a step, in order')
-  assert.deepEqual(policies.map((p) => p.metadata.name).sort(), [...stepPolicyNames()].sort(), 'preflight knows every step policy')
+  const stepFiles = new Set<string>(POLICY_STEPS.map((s) => s.file))
+  const inSteps = docs.filter((d) => stepFiles.has(d.file) && /NetworkPolicy$/.test(String(d.obj.kind))).map((d) => String(d.obj.metadata.name))
+  assert.deepEqual([...new Set(inSteps)].sort(), [...stepPolicyNames()].sort(), 'preflight knows every step policy')
+  // outside the steps, one standing policy: the platform's DNS for callers, applied with its tiers
+  assert.deepEqual(policies.map((p) => p.metadata.name).filter((n) => !inSteps.includes(n)), ['platform.dev1-dns-for-callers'])
   const deny = policies.find((p) => p.metadata.name === 'platform-baseline.dev1-default-deny')!
   assert.equal(deny.kind, 'GlobalNetworkPolicy')
   assert.equal(deny.spec.selector, 'all()')
@@ -360,9 +364,12 @@ test('policies: the platform\'s deny still holds when dev1 deletes every policy 
 
 test('policies: without them the lab is open (the demo starts from a baseline where everything answers)', () => {
   const withoutSteps: Doc[] = docs.filter((d) => !/^manifests\/(49|5\d)-/.test(d.file))
-  assert.equal(withoutSteps.filter((d) => /NetworkPolicy$/.test(String(d.obj.kind))).length, 0)
+  // the one policy applied with the lab is the platform's standing DNS allow: an Allow, in a tier that passes the rest
+  assert.deepEqual(withoutSteps.filter((d) => /NetworkPolicy$/.test(String(d.obj.kind))).map((d) => `${d.file} ${String(d.obj.metadata.name)}`), ['manifests/42-policy-tiers.yaml platform.dev1-dns-for-callers'])
   const open = new LeastPrivilegeOracle(withoutSteps)
   assert.ok(open.allowed(open.endpoint('dev1/ratings-v1'), open.endpoint('dev1/productpage-v1'), 9080))
+  assert.ok(open.allowed(open.endpoint('dev1/productpage-v1'), open.endpoint('dev1/details-v1'), 9080), 'a caller, past the DNS allow\'s tier')
+  assert.ok(open.allowed(open.endpoint('dev1/details-v1'), open.endpoint('kube-system/coredns'), 53, 'UDP'), 'DNS for everyone while nothing denies')
 })
 
 // ---- BGP exposure: outside traffic reaches only a node with a ready productpage endpoint -------------------------

@@ -21,6 +21,9 @@ import type { RehearsalOptions } from '../../scripts/lib/rehearsal/run.ts'
 import type { RehearsalReport } from '../../scripts/lib/rehearsal/report.ts'
 import { actionOrder, readDeck } from '../../scripts/lib/slides.ts'
 import { fakeLabActions, startFakeLab, TEST_FLOW_BUCKET_SECONDS } from '../fakeLab/lab.ts'
+
+/** What the baseline keeps: the platform's standing DNS allow, applied with its tiers (manifests/42), no step's. */
+const STANDING = ['GlobalNetworkPolicy platform.dev1-dns-for-callers']
 import type { FakeLab } from '../fakeLab/lab.ts'
 
 const DENIED_MS = 60
@@ -158,7 +161,7 @@ test('npm run demo:rehearse on the fake lab: every step in slide order, ready, t
   const runs = recorded.map((id) => JSON.parse(readFileSync(join(out, 'recording', `${id}.json`), 'utf8')) as { latest: { action: string; status: string; context: string } })
   assert.ok(runs.every((r) => r.latest.context === 'fake-calico-lab'))
   // the baseline, before and after: every step policy removed, one DELETE per policy of the step files
-  assert.deepEqual(lab.policies(), [])
+  assert.deepEqual(lab.policies(), STANDING)
   assert.ok(json.baseline.after.ok)
   assert.equal(json.baseline.after.deleted.length, stepObjects.length)
   const stagedObjects = stepObjects.filter((o) => o.kind.startsWith('Staged')).map((o) => `${o.kind.toLowerCase()}.projectcalico.org/${o.metadata.name}`)
@@ -188,7 +191,7 @@ test('a failing step is reported with its fix and the rehearsal goes on; a matri
     // the rehearsal went on to the last step, and still restored the baseline
     assert.equal(report.steps.at(-1)!.status, 'ok')
     assert.equal(report.steps.filter((s) => s.status === 'not-run').length, 0)
-    assert.deepEqual(lab.policies(), [])
+    assert.deepEqual(lab.policies(), STANDING)
     // the matrices: the forbidden row's cells could not be probed; reviews-v1 → ratings disagrees once a policy is in
     const last = report.matrices.find((m) => m.action === policySteps.at(-1)!.matrix)!
     const cell = last.mismatches.find((c) => c.from === 'reviews-v1' && c.to === 'ratings:9080')
@@ -233,7 +236,7 @@ test('Ctrl-C mid-way cancels the running step through its signal and restores th
     // the fake saw the deletes, and no step policy is left
     const deletes = lab.fake.requests.filter((r) => r.method === 'DELETE').slice(deletesBefore).map((r) => r.path.split('/').at(-1))
     assert.ok(deletes.includes('platform-baseline.dev1-default-deny') && deletes.includes('productpage-to-details'), deletes.join(', '))
-    assert.deepEqual(lab.policies(), [])
+    assert.deepEqual(lab.policies(), STANDING)
     await until('the cancelled probes closed their streams', () => lab.fake.openExecStreams === 0, 5000)
     const { first, json } = readReport(out)
     assert.match(first, /^not ready — stopped by Ctrl-C after \d+ of \d+ steps/)

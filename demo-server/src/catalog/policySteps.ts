@@ -14,7 +14,7 @@ import type { ApplyAction, DeleteAction } from './types.ts'
  */
 export const POLICY_STEPS = [
   { id: 'default-deny-staged', file: 'manifests/49-policy-platform-default-deny-staged.yaml', title: 'platform default deny for dev1, staged (not enforced)', clusterScoped: true },
-  { id: 'default-deny', file: 'manifests/50-policy-platform-default-deny.yaml', title: 'platform default deny for dev1; DNS for callers only', clusterScoped: true },
+  { id: 'default-deny', file: 'manifests/50-policy-platform-default-deny.yaml', title: 'platform default deny for dev1', clusterScoped: true },
   { id: 'details', file: 'manifests/51-policy-productpage-to-details.yaml', title: 'productpage → details', clusterScoped: false },
   { id: 'reviews', file: 'manifests/52-policy-productpage-to-reviews.yaml', title: 'productpage → reviews', clusterScoped: false },
   { id: 'ratings', file: 'manifests/53-policy-reviews-to-ratings.yaml', title: 'reviews v2/v3 → ratings', clusterScoped: false },
