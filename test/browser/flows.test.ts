@@ -44,7 +44,7 @@ function recordsOf(row: string, col: string, enforced: boolean): ReturnType<type
     if (cell === 'alpine-default|productpage') return cellRecords(row, col, at, { src: { action: 'Allow', enforced: [profile('default')], pending: [profile('default')] }, dst: wouldDeny })
     if (cell === 'productpage|dns') {
       return cellRecords(row, col, at, {
-        src: { action: 'Allow', enforced: [profile('dev1')], pending: [platformDnsAllow(true)] },
+        src: { action: 'Allow', enforced: [platformDnsAllow()], pending: [platformDnsAllow()] },
         dst: { action: 'Allow', enforced: [profile('kube-system')], pending: [profile('kube-system')] },
       })
     }

@@ -80,13 +80,13 @@ test('the PDF carries the newer run of each step: the two live ones from the run
     assert.match(page, /\bcontrol\s+198\.19\.0\.1/, 'the live run, newer than the rehearsal’s')
     assert.doesNotMatch(page, /calico-lab-control-plane\s+198\./, 'not the rehearsal’s older run')
   }
-  assert.match(pages.find((p) => p.includes('$ kubectl get all -n dev1')) ?? '', /deployment\.apps\/details-v1/, 'a step only the recording has')
+  assert.match(pages.find((p) => p.includes('$ kubectl get all -n dev1')) ?? '', /pod\/details-v1-/, 'a step only the recording has')
   assert.match(pdfText, /recorded at \d\d:\d\d/)
   assert.doesNotMatch(pdfText, /replay of /)
   assert.deepEqual(pages.flatMap((p, i) => (/no recorded run/.test(p) ? [i + 1] : [])), [], 'pages that say "no recorded run"')
   assert.deepEqual(pages.flatMap((p, i) => (/not run yet/.test(p) ? [i + 1] : [])), [], 'pages with a component never run')
   // the probes that policies deny end non-zero: their recorded runs say so, with their time — never "replay"
-  assert.match(pages.find((p) => p.includes('the same probes, after the policies')) ?? '', /last run failed \(\d\d:\d\d\)/)
+  assert.match(pages.find((p) => p.includes('the pod probes again, after the policies')) ?? '', /last run failed \(\d\d:\d\d\)/)
   for (const step of policySteps) {
     assert.match(pages.find((p) => p.includes(step.file)) ?? '', /45 probes · [\d.]+ s · 0 mismatches/, `${step.id}: a policy step’s slide draws the matrix its apply re-ran`)
   }
@@ -97,13 +97,13 @@ test('the PDF carries the newer run of each step: the two live ones from the run
 })
 
 /** The staged platform deny's verdict on a record, however the PDF's text wraps it. */
-const STAGED_DENY = /staged: would deny — tier platform-baseline › end of tier \(selected by staged\s+platform-baseline\.dev1-default-deny\) › Deny/
+const STAGED_DENY = /staged: would deny — tier platform-baseline › end of tier \(selected by staged\s+platform-baseline\.dev1-default-deny\)\s+›\s+Deny/
 
 test('the PDF draws the recorded flow records: who, Calico\'s verdict, what the staged policy would do', () => {
   const page = pdfText.split('\f').find((p) => p.includes("Calico's flow logs for dev1, the last 3 minutes")) ?? ''
   // the run folder's run (newer than the rehearsal's), labelled like every recorded run, with its fake's context
   assert.match(page, /recorded at \d\d:\d\d on fake-lab \(not a cluster\)/)
-  assert.match(page, /dev1\/productpage-v1-bcc6748f7-\* → dev1\/details-v1-766844796b-\*/)
+  assert.match(page, /dev1\/productpage-v1-bcc6748f7-\* → dev1\/details-v1-[\s\S]{0,200}?766844796b-\*/)
   assert.match(page, STAGED_DENY)
   assert.match(page, /2 records · 2 a staged policy would change/)
 })
@@ -112,9 +112,10 @@ test('the staged step draws the rehearsal\'s watch — stopped once its slide\'s
   const staged = policySteps[0]!
   const page = pdfText.split('\f').find((p) => p.includes(staged.file)) ?? ''
   // compact under the policy: no title, the command says what it is; the newest records, the rest counted
-  assert.match(page, /\$ kubectl port-forward -n calico-system service\/whisker/)
+  assert.match(page, /\$ kubectl port-forward -n calico-system[\s\S]{0,200}?service\/whisker/)
   assert.match(page, /\d+ older records left out/)
-  assert.equal(page.match(/recorded at \d\d:\d\d on fake-calico-lab \(not a cluster\)/g)?.length, 3, 'the step, its matrix and its watch: each labelled a recording')
+  // the matrix and the watch beside the step do not repeat its label: one label says what all three are
+  assert.match(page, /recorded at \d\d:\d\d on fake-calico-lab \(not a cluster\)/)
   assert.doesNotMatch(page, /last run (cancelled|failed)/)
   assert.match(page, /45 probes · [\d.]+ s · 0 mismatches/)
 })

@@ -275,7 +275,7 @@ test('the staged step end to end: staged, traffic flows, pending denies; enforce
       }
       if (row === 'productpage' && col === 'dns') {
         add(cellRecords(row, col, now(), {
-          src: { action: 'Allow', enforced: [profile('dev1')], pending: [platformDnsAllow(true)] },
+          src: { action: 'Allow', enforced: [platformDnsAllow()], pending: [platformDnsAllow()] },
           dst: { action: 'Allow', enforced: [profile('kube-system')], pending: [profile('kube-system')] },
         }))
       }

@@ -108,6 +108,6 @@ export const denyAtEnd = (policy: string, kind: 'CalicoNetworkPolicy' | 'StagedN
 export const platformDenyAtEnd = (staged = false, index = 0): GoPolicyHit =>
   endOfTier({ kind: staged ? 'StagedGlobalNetworkPolicy' : 'GlobalNetworkPolicy', name: 'platform-baseline.dev1-default-deny' }, { tier: 'platform-baseline', index })
 
-/** The platform's DNS allow for the pods that call someone (manifests/50, staged in 49), by its rule `rule`. */
+/** The platform's standing DNS allow for the pods that call someone (manifests/42), by its rule `rule`. */
 export const platformDnsAllow = (staged = false, rule = 0): GoPolicyHit =>
   hit(staged ? 'StagedGlobalNetworkPolicy' : 'GlobalNetworkPolicy', 'platform.dev1-dns-for-callers', { tier: 'platform', action: 'Allow', rule })
