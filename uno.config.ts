@@ -1,0 +1,7 @@
+// Merged by Slidev into its UnoCSS config. The classes the pages write, given up front: Slidev's slide-info modules,
+// where UnoCSS used to find them at the first page load, are no longer scanned (scripts/lib/firstStart.ts).
+import { pageClasses } from './scripts/lib/firstStart.ts'
+
+export default {
+  safelist: pageClasses(new URL('./pages', import.meta.url).pathname),
+}
