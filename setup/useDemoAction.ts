@@ -9,6 +9,15 @@ import type { Run } from '../demo-server/src/protocol.ts'
 import { isWatch, viewOf } from './replayRule.ts'
 import { useDemoConnection } from './useDemoConnection.ts'
 
+/**
+ * The one mark of a settled live component: set on one element the component always draws (its command line, or the
+ * matrix's source line) once its step knows what it will show, and named by the component's `data-waitfor`, which
+ * Slidev's exporter (and the browser walk) wait for. Exactly one element per component carries it: the exporter's
+ * wait is strict, and fails on two.
+ */
+export const SETTLED_CLASS = 'step-settled'
+export const SETTLED_SELECTOR = `.${SETTLED_CLASS}`
+
 /** Only the audience slide and the presenter's current slide may start things; previews and the export just show. */
 export function useInteractive(): ComputedRef<boolean> {
   const { isPrintMode } = useNav()

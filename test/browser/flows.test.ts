@@ -12,25 +12,20 @@ import { join } from 'node:path'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { defaultActions } from '../../demo-server/src/catalog/index.ts'
 import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
-import type { DemoServer } from '../../demo-server/src/server.ts'
-import { startFakeKube } from '../fakeKube/server.ts'
-import type { FakeKube } from '../fakeKube/server.ts'
 import { labObjects } from '../support/labObjects.ts'
-import { allowBy, ALLOWED_RANGE_SET, attachWhisker, cellRecords, platformDenyAtEnd, platformDnsAllow, profile, withQuickFlowLogs } from '../support/flowLab.ts'
-import type { WhiskerLab } from '../support/flowLab.ts'
+import { allowBy, ALLOWED_RANGE_SET, cellRecords, platformDenyAtEnd, platformDnsAllow, profile, withQuickFlowLogs } from '../support/flowLab.ts'
 import { colOf, DNS_ROWS, droppedScript, labExecHandler, labPolicies, rowOf } from '../support/matrixLab.ts'
-import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
+import { watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
+import { startFlowLabDeck } from '../support/flowLabDeck.ts'
+import type { FlowLabDeck } from '../support/flowLabDeck.ts'
 
 const entry = process.env.DECK_ENTRY ?? 'slides.md'
 const STAGED = policyStep('default-deny-staged')!
 const ENFORCED = policyStep('default-deny')!
+let running: FlowLabDeck
 let deck: RunningDeck
-let fake: FakeKube
-let lab: WhiskerLab
 let browser: Browser
-let server: DemoServer
-const savedPath = process.env.PATH
 
 const wouldDeny = { action: 'Allow' as const, enforced: [profile('dev1')], pending: [platformDenyAtEnd(true)] }
 /** What Calico records for the probes this test looks at, before and after the default deny is enforced (by hand). */
@@ -80,31 +75,27 @@ const outside = outsideClients()
 const actions = withQuickFlowLogs(defaultActions(), { probeTimeoutSeconds: 1 })
 
 before(async () => {
-  process.env.PATH = `${outside.bin}:${savedPath}`
-  deck = await startDeck({ token: 'flows-browser-token-0123456789', demoPort: await freePort(), entry })
-  // the lab's tiers, no policy yet
-  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies([])] })
-  lab = await attachWhisker(fake)
-  // before the default deny is enforced everything connects; once it is, only the callers' DNS does. Each probe leaves the flow
-  // records Calico would write for it (for the cells this test reads), available a moment later, as Felix flushes.
-  fake.onExec((req) => {
-    const enforced = fake.objects().some((o) => (o as { kind: string }).kind === 'GlobalNetworkPolicy' && (o as { metadata: { name: string } }).metadata.name === 'platform-baseline.dev1-default-deny')
-    const row = rowOf(req)
-    const col = colOf(req)
-    for (const r of recordsOf(row, col, enforced)) lab.whisker.add(r, Date.now() + 300)
-    return labExecHandler({ deniedMs: 300, allowedMs: 20, policies: false, override: () => (enforced && !(col === 'dns' && DNS_ROWS.has(row)) ? droppedScript(req, 300) : undefined) })(req)
+  running = await startFlowLabDeck({
+    name: 'flows',
+    entry,
+    // the lab's tiers, no policy yet
+    objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies([])],
+    dockerBin: outside.bin,
+    actions,
+    // before the default deny is enforced everything connects; once it is, only the callers' DNS does. Each probe leaves
+    // the flow records Calico would write for it (for the cells this test reads), available a moment later, as Felix
+    // flushes.
+    exec: ({ fake, lab }) => (req) => {
+      const enforced = fake.objects().some((o) => (o as { kind: string }).kind === 'GlobalNetworkPolicy' && (o as { metadata: { name: string } }).metadata.name === 'platform-baseline.dev1-default-deny')
+      const row = rowOf(req)
+      const col = colOf(req)
+      for (const r of recordsOf(row, col, enforced)) lab.whisker.add(r, Date.now() + 300)
+      return labExecHandler({ deniedMs: 300, allowedMs: 20, policies: false, override: () => (enforced && !(col === 'dns' && DNS_ROWS.has(row)) ? droppedScript(req, 300) : undefined) })(req)
+    },
   })
-  server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null }, storeDir: mkdtempSync(join(tmpdir(), 'flows-browser-')), actions })
-  browser = await launchBrowser()
+  ;({ deck, browser } = running)
 })
-after(async () => {
-  process.env.PATH = savedPath
-  await browser?.close()
-  await server?.close()
-  await lab?.close()
-  await fake?.close()
-  await deck?.stop()
-})
+after(() => running?.close())
 
 async function shot(page: Page, name: string): Promise<void> {
   if (process.env.SCREENSHOTS_DIR) await page.locator('.slidev-page .slidev-layout:visible').first().screenshot({ path: join(process.env.SCREENSHOTS_DIR, `${name}.png`) })

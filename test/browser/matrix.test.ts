@@ -6,67 +6,54 @@
 // machine, docker or multipass installed or not.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Browser, Locator, Page } from 'playwright-core'
-import { startFakeKube } from '../fakeKube/server.ts'
-import type { FakeKube } from '../fakeKube/server.ts'
-import type { DemoServer } from '../../demo-server/src/server.ts'
 import { labObjects } from '../support/labObjects.ts'
 import { allowedScript, droppedScript, labExecHandler, labPolicies, standInDocker } from '../support/matrixLab.ts'
 import { policyStep } from '../../demo-server/src/catalog/policySteps.ts'
 import { defaultActions } from '../../demo-server/src/catalog/index.ts'
-import { ALLOWED_RANGE_SET, attachWhisker, cellRecords, profile, withQuickFlowLogs } from '../support/flowLab.ts'
-import type { WhiskerLab } from '../support/flowLab.ts'
-import { demoServerFor, freePort, launchBrowser, startDeck, watchErrors } from '../support/deck.ts'
+import { ALLOWED_RANGE_SET, cellRecords, profile, withQuickFlowLogs } from '../support/flowLab.ts'
+import { watchErrors } from '../support/deck.ts'
 import type { RunningDeck } from '../support/deck.ts'
+import { startFlowLabDeck } from '../support/flowLabDeck.ts'
+import type { FlowLabDeck } from '../support/flowLabDeck.ts'
 
 const entry = process.env.DECK_ENTRY ?? 'slides.md'
+let running: FlowLabDeck
 let deck: RunningDeck
-let fake: FakeKube
 let browser: Browser
-let server: DemoServer
-let lab: WhiskerLab
-const savedPath = process.env.PATH
 /** The shipped catalog, its matrices' flow-log wait shortened */
 const actions = withQuickFlowLogs(defaultActions())
 
 before(async () => {
-  process.env.PATH = `${standInDocker()}:${savedPath}` // the demo server runs in this process
-  deck = await startDeck({ token: 'matrix-browser-token-0123456789', demoPort: await freePort(), entry })
-  // every lab policy but the details step, which the slide's PolicyStep applies; the allowed range's GlobalNetworkSet,
-  // by which Calico's flow logs tell host1 from the other range
-  fake = await startFakeKube({ objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies(['default-deny', 'reviews', 'ratings', 'outside-range'])] })
-  // denied probes take a while (they wait out their timeout); one cell disagrees with the policies
-  fake.onExec(labExecHandler({
-    deniedMs: 700,
-    allowedMs: 20,
-    override: (row, col, req) => {
-      if (row === 'alpine-default' && col === 'ratings') {
-        // Calico records the connection the probe made (the engine alone expects a deny)
-        for (const r of cellRecords(row, col, Math.floor(Date.now() / 1000), { src: { action: 'Allow', enforced: [profile('default')] }, dst: { action: 'Allow', enforced: [profile('dev1')] } })) lab.whisker.add(r)
-        return allowedScript(req, 20)
-      }
-      // productpage → details connects only once the details step (details' ingress) is in the cluster
-      const step3 = fake.objects().some((o) => (o as { metadata: { name: string }; apiVersion: string }).apiVersion === 'projectcalico.org/v3' && (o as { metadata: { name: string } }).metadata.name === 'details-from-productpage')
-      if (row === 'productpage' && col === 'details' && !step3) return droppedScript(req, 700)
-      return undefined
-    },
-  }))
-  lab = await attachWhisker(fake)
-  // the kind rehearsal's context: its host steps and outside clients go through `docker`
-  server = await demoServerFor(deck, { access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null }, storeDir: mkdtempSync(join(tmpdir(), 'matrix-browser-')), actions })
-  browser = await launchBrowser()
+  running = await startFlowLabDeck({
+    name: 'matrix',
+    entry,
+    // every lab policy but the details step, which the slide's PolicyStep applies; the allowed range's
+    // GlobalNetworkSet, by which Calico's flow logs tell host1 from the other range
+    objects: [...labObjects(), ...ALLOWED_RANGE_SET, ...labPolicies(['default-deny', 'reviews', 'ratings', 'outside-range'])],
+    // the kind rehearsal's context: its host steps and outside clients go through `docker`
+    dockerBin: standInDocker(),
+    actions,
+    // denied probes take a while (they wait out their timeout); one cell disagrees with the policies
+    exec: ({ fake, lab }) => labExecHandler({
+      deniedMs: 700,
+      allowedMs: 20,
+      override: (row, col, req) => {
+        if (row === 'alpine-default' && col === 'ratings') {
+          // Calico records the connection the probe made (the engine alone expects a deny)
+          for (const r of cellRecords(row, col, Math.floor(Date.now() / 1000), { src: { action: 'Allow', enforced: [profile('default')] }, dst: { action: 'Allow', enforced: [profile('dev1')] } })) lab.whisker.add(r)
+          return allowedScript(req, 20)
+        }
+        // productpage → details connects only once the details step (details' ingress) is in the cluster
+        const step3 = fake.objects().some((o) => (o as { metadata: { name: string }; apiVersion: string }).apiVersion === 'projectcalico.org/v3' && (o as { metadata: { name: string } }).metadata.name === 'details-from-productpage')
+        if (row === 'productpage' && col === 'details' && !step3) return droppedScript(req, 700)
+        return undefined
+      },
+    }),
+  })
+  ;({ deck, browser } = running)
 })
-after(async () => {
-  process.env.PATH = savedPath
-  await browser?.close()
-  await server?.close()
-  await lab?.close()
-  await fake?.close()
-  await deck?.stop()
-})
+after(() => running?.close())
 
 const count = (l: Locator) => l.count()
 const DETAILS = policyStep('details')!

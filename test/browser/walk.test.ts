@@ -54,7 +54,7 @@ type Nav = { __slidev__: { nav: { total: number; clicksTotal: number; go: (no: n
 async function settle(page: Page, no: number): Promise<void> {
   await page.locator(`.slidev-page-${no} .slidev-layout`).first().waitFor({ timeout: 30_000 })
   await page.waitForFunction(() => !document.querySelector('#mermaid-rendering-container div, .slidev-slide-loading'), undefined, { timeout: 30_000 }).catch(() => {})
-  await page.waitForFunction((n) => Array.from(document.querySelectorAll(`.slidev-page-${n} [data-waitfor]`)).every((el) => el.querySelector((el as HTMLElement).dataset.waitfor ?? '.status-pill-settled')), no, { timeout: 15_000 })
+  await page.waitForFunction((n) => Array.from(document.querySelectorAll(`.slidev-page-${n} [data-waitfor]`)).every((el) => el.querySelector((el as HTMLElement).dataset.waitfor!)), no, { timeout: 15_000 })
   await page.evaluate(() => document.fonts.ready)
   await page.waitForTimeout(200)
 }
