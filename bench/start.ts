@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import type { Browser } from 'playwright-core'
-import { freePort, repoRoot } from '../demo-server/src/launch.ts'
+import { freePort, repoRoot, untilAnswers } from '../demo-server/src/launch.ts'
 import { BROWSER_ARGS, requireBrowser } from '../scripts/lib/browser.ts'
 
 /** A two-slide deck with nothing of ours: its own package.json, so Vite keeps its dependency cache apart from ours. */
@@ -86,15 +86,8 @@ async function timeStart(browser: Browser, kind: 'ours' | 'stock', kubeconfig: s
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } })
   try {
     const url = `http://localhost:${port}/`
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`${kind} exited early:\n${log}`)
-      if (since() > 120_000) throw new Error(`${kind} did not listen within 120 s:\n${log}`)
-      try {
-        if ((await fetch(url)).ok) break
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 25))
+    if (!(await untilAnswers(url, { timeoutMs: 120_000, intervalMs: 25, gaveUp: () => child.exitCode !== null }))) {
+      throw new Error(child.exitCode !== null ? `${kind} exited early:\n${log}` : `${kind} did not listen within 120 s:\n${log}`)
     }
     const listeningMs = since()
     await page.goto(url, { waitUntil: 'commit', timeout: 120_000 })

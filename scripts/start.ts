@@ -5,10 +5,12 @@
 //                                             when it exists; --no-recording: none)
 //   npm start -- --talk-first                (the presentation before the demo: slides-talk-first.md; the default,
 //                                             slides.md, runs the demo first as the assessment does; or DECK_ENTRY)
-// The deck starts at once, beside the demo server: the server's port and token are chosen first, so neither waits
-// for the other, and a slow or absent cluster (the health check waits up to its timeout) never delays the slides.
+// The deck starts first: the server's port and token are chosen before Slidev is spawned, and the demo server loads
+// once the deck answers. Loading it (client-node and the server: half a second of CPU) beside Slidev's own start delayed
+// the first slide by 0.3–0.6 s (`npm run bench -- --only start`); the deck's page connects seconds later, and retries
+// until the server answers. A slow or absent cluster (the health check waits up to its timeout) never delays the slides.
 import { deckEntryOption, deckOrder } from './lib/deckEntry.ts'
-import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, portOption, recordingDirOption, recordingOptions, spawnSlidev, useCompileCache } from '../demo-server/src/launch.ts'
+import { deckEnv, demoServerUrl, freePort, launchDemoServer, newToken, parseCommandLine, portOption, recordingDirOption, recordingOptions, spawnSlidev, untilAnswers, useCompileCache } from '../demo-server/src/launch.ts'
 
 const command = 'npm start'
 const { values } = parseCommandLine(command, { port: { type: 'string' }, context: { type: 'string' }, 'talk-first': { type: 'boolean', default: false }, ...recordingOptions }, 'npm start -- [--port 3030] [--context NAME] [--talk-first] [--recording DIR | --no-recording]')
@@ -33,6 +35,8 @@ process.on('SIGINT', () => void stop(0))
 process.on('SIGTERM', () => void stop(0))
 slidev.on('exit', (code) => void stop(code ?? 0))
 
+// no answer within 15 s: the server starts anyway (Slidev's own output says why the deck is slow or gone)
+await untilAnswers(`http://localhost:${deckPort}/`, { timeoutMs: 15_000, gaveUp: () => slidev.exitCode !== null || stopping })
 try {
   const launched = await launchDemoServer({ deckPort, context: values.context, port: demoPort, token, recordingDir })
   server = launched.server

@@ -62,6 +62,26 @@ export function freePort(): Promise<number> {
   })
 }
 
+/**
+ * Polls `url` until it answers 2xx: true; false when `timeoutMs` passes or `gaveUp()` says to stop (the process that
+ * should answer has exited).
+ */
+export async function untilAnswers(url: string, options: { timeoutMs: number; intervalMs?: number; gaveUp?: () => boolean }): Promise<boolean> {
+  const deadline = performance.now() + options.timeoutMs
+  for (;;) {
+    if (options.gaveUp?.()) return false
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now()))) })
+      await response.body?.cancel() // an unread body holds its connection, and the next poll waits behind it
+      if (response.ok) return true
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() >= deadline) return false
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 50))
+  }
+}
+
 /** The URL the demo server will have on `port`: it listens on loopback only (server.ts). */
 export const demoServerUrl = (port: number) => `http://127.0.0.1:${port}`
 

@@ -24,11 +24,12 @@ test('npm start prints the deck URL and the context, and one SIGINT stops both s
   child.stderr.on('data', (d: Buffer) => (out += d.toString()))
   try {
     const deadline = Date.now() + 60_000
-    // Slidev and the demo server start side by side: wait for both to say they are up, in whichever order.
     while (!/public slide show/.test(out) || !/^deck\s+http/m.test(out)) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${out}`)
       await new Promise((r) => setTimeout(r, 100))
     }
+    // the deck first; the demo server loads once the deck answers, so as not to slow the deck's own start
+    assert.ok(out.indexOf('public slide show') < out.indexOf('demo server  '), `Slidev's banner comes before the demo server's lines:\n${out}`)
     assert.match(out, new RegExp(`deck\\s+http://localhost:${port}/`))
     assert.match(out, /kube context kind-calico-lab → http:\/\/127\.0\.0\.1:\d+/)
     assert.match(out, /cluster\s+live: kind-calico-lab \(v1\.34\.1\)/)

@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
-import { deckEnv, deckOrigins, freePort, repoRoot, spawnSlidev } from '../../demo-server/src/launch.ts'
+import { deckEnv, deckOrigins, freePort, repoRoot, spawnSlidev, untilAnswers } from '../../demo-server/src/launch.ts'
 import { startDemoServer } from '../../demo-server/src/server.ts'
 import { BROWSER_ARGS, requireBrowser } from '../../scripts/lib/browser.ts'
 import type { DemoServer, DemoServerOptions } from '../../demo-server/src/server.ts'
@@ -28,16 +28,9 @@ export async function startDeck(options: { token: string; demoPort: number; entr
   slidev.stdout?.on('data', (d: Buffer) => (log += d.toString()))
   slidev.stderr?.on('data', (d: Buffer) => (log += d.toString()))
   const deckUrl = `http://localhost:${deckPort}`
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (slidev.exitCode !== null) throw new Error(`slidev exited (${slidev.exitCode}):\n${log}`)
-    try {
-      if ((await fetch(deckUrl)).ok) break
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`slidev did not start within 60 s:\n${log}`)
-    await new Promise((r) => setTimeout(r, 200))
+  if (!(await untilAnswers(deckUrl, { timeoutMs: 60_000, intervalMs: 200, gaveUp: () => slidev.exitCode !== null }))) {
+    slidev.kill('SIGTERM')
+    throw new Error(slidev.exitCode !== null ? `slidev exited (${slidev.exitCode}):\n${log}` : `slidev did not start within 60 s:\n${log}`)
   }
   return {
     deckUrl,
