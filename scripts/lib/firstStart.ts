@@ -16,9 +16,12 @@ import type { Plugin } from 'vite'
 /** Pre-bundled dependencies only Monaco and the code runner import (Slidev lists them bare or as `a > b > name`). */
 export const MONACO_ONLY_DEPS = ['typescript', '@typescript/ata'] as const
 
+/** Whether a pre-bundle entry is one of MONACO_ONLY_DEPS, in either of Slidev's spellings. */
+export const isMonacoOnlyDep = (dep: string): boolean => MONACO_ONLY_DEPS.some((name) => dep === name || dep.endsWith(` > ${name}`))
+
 /** Slidev's pre-bundle list without the dependencies only Monaco and the code runner use; the rest kept in order. */
 export function withoutMonacoDeps(include: readonly string[]): string[] {
-  return include.filter((dep) => !MONACO_ONLY_DEPS.some((name) => dep === name || dep.endsWith(` > ${name}`)))
+  return include.filter((dep) => !isMonacoOnlyDep(dep))
 }
 
 /** Slidev's module id for one slide's info (frontmatter, source, notes): `<file>.md__slidev_<n>.frontmatter`. */

@@ -1,8 +1,9 @@
 // The browser tests' kind lab with Calico's own account: a Slidev deck, the fake API server holding the lab's objects,
 // a fake whisker pod behind a real port-forward, the demo server between them on the kind rehearsal's context (so its
 // host steps and outside clients go through the stand-in `docker` put first on PATH), and Chromium. What started is
-// stopped in reverse order, and PATH restored, by close() — or at once when a later part fails to start.
-import { mkdtempSync } from 'node:fs'
+// stopped in reverse order, the run store's folder removed and PATH restored, by close() — or at once when a later
+// part fails to start.
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
@@ -52,9 +53,11 @@ export async function startFlowLabDeck(options: FlowLabDeckOptions): Promise<Flo
     const lab = await attachWhisker(fake)
     closers.push(() => lab.close())
     fake.onExec(options.exec({ fake, lab }))
+    const storeDir = mkdtempSync(join(tmpdir(), `${options.name}-browser-`))
+    closers.push(() => rmSync(storeDir, { recursive: true, force: true }))
     const server = await demoServerFor(deck, {
       access: { kubeConfig: fake.kubeConfig('kind-calico-lab'), context: 'kind-calico-lab', server: fake.url, problem: null },
-      storeDir: mkdtempSync(join(tmpdir(), `${options.name}-browser-`)),
+      storeDir,
       actions: options.actions,
     })
     closers.push(() => server.close())
